@@ -1,0 +1,129 @@
+/**
+ * The one interface every upstream sits behind. It is shaped for both kinds of upstream we serve:
+ *
+ * - "files-and-batches" APIs (OpenAI, Azure): the adapter uploads to the upstream's Files API and
+ *   creates a batch job there;
+ * - "job-and-bucket" clouds (Vertex + GCS, Bedrock + S3) and job APIs with inline requests
+ *   (Anthropic), and servers with no batch API at all (the gateway executes the lines).
+ *
+ * The domain only ever sees opaque upstream refs (strings it stores and hands back) and OpenAI
+ * shapes: adapters own every mapping of ids, line formats, statuses and timestamps. Adapters never
+ * see the web framework, and every call takes an AbortSignal.
+ */
+import type { Readable } from 'node:stream';
+import type {
+  BatchError,
+  BatchInputLine,
+  BatchRequestCounts,
+  BatchStatus,
+  BatchUsage,
+  ExpiresAfter,
+  FileStatus,
+} from '../../contracts/openai.js';
+import type { Deployment } from '../deployment.js';
+
+export interface CallOptions {
+  readonly signal: AbortSignal;
+}
+
+export interface ProviderCapabilities {
+  /**
+   * Where batch inputs are staged: the upstream's own Files API, an object bucket the adapter
+   * writes to (GCS, S3), or nowhere upstream (the gateway keeps the bytes: Anthropic inline
+   * requests, gateway-executed batches).
+   */
+  readonly fileStaging: 'files-api' | 'bucket' | 'gateway';
+  /** Whether the upstream runs the batch ('native') or the gateway executes it line by line. */
+  readonly batchExecution: 'native' | 'gateway';
+  /** Operations the upstream lacks answer a 4xx that says so; these flags let callers ask first. */
+  readonly retrieveFile: boolean;
+  readonly deleteFile: boolean;
+  readonly listFiles: boolean;
+  readonly cancelBatch: boolean;
+}
+
+export interface UploadFileInput {
+  readonly filename: string;
+  readonly purpose: string;
+  /** The bytes to store, already in the upstream's line format for batch inputs. */
+  readonly body: Readable;
+  /** Exact length when known (unchanged passthrough); null when a transform changed it. */
+  readonly bytes: number | null;
+  readonly expiresAfter: ExpiresAfter | null;
+}
+
+/** A file as the upstream describes it; `ref` is opaque to everyone but the adapter. */
+export interface UpstreamFile {
+  readonly ref: string;
+  readonly bytes: number | null;
+  readonly createdAt: number | null;
+  readonly expiresAt: number | null;
+  readonly filename: string | null;
+  readonly purpose: string | null;
+  readonly status: FileStatus;
+}
+
+export interface UpstreamContent {
+  /** OpenAI-format bytes: batch outputs converted to OpenAI output lines by the adapter. */
+  readonly body: Readable;
+  readonly contentType: string;
+  readonly bytes: number | null;
+}
+
+export interface CreateBatchInput {
+  readonly inputFileRef: string;
+  readonly endpoint: string;
+  readonly completionWindow: string;
+  readonly metadata: Readonly<Record<string, string>> | null;
+  readonly outputExpiresAfter: ExpiresAfter | null;
+}
+
+/** A batch job as the upstream reports it, already mapped to OpenAI status and seconds. */
+export interface UpstreamBatch {
+  readonly ref: string;
+  readonly status: BatchStatus;
+  readonly endpoint: string | null;
+  readonly completionWindow: string | null;
+  readonly model: string | null;
+  readonly errors: readonly BatchError[] | null;
+  readonly outputFileRef: string | null;
+  readonly errorFileRef: string | null;
+  readonly createdAt: number | null;
+  readonly inProgressAt: number | null;
+  readonly expiresAt: number | null;
+  readonly finalizingAt: number | null;
+  readonly completedAt: number | null;
+  readonly failedAt: number | null;
+  readonly expiredAt: number | null;
+  readonly cancellingAt: number | null;
+  readonly cancelledAt: number | null;
+  readonly requestCounts: BatchRequestCounts;
+  readonly usage: BatchUsage | null;
+  readonly metadata: Readonly<Record<string, string>> | null;
+}
+
+export interface ProviderAdapter {
+  readonly deployment: Deployment;
+  readonly capabilities: ProviderCapabilities;
+  /**
+   * Converts one validated OpenAI input line (its `body.model` already rewritten to this
+   * deployment's upstream model) to the upstream's line shape. Identity for OpenAI-style APIs.
+   */
+  encodeInputLine(line: BatchInputLine): unknown;
+  uploadFile(input: UploadFileInput, opts: CallOptions): Promise<UpstreamFile>;
+  retrieveFile(ref: string, opts: CallOptions): Promise<UpstreamFile>;
+  openFileContent(ref: string, opts: CallOptions): Promise<UpstreamContent>;
+  deleteFile(ref: string, opts: CallOptions): Promise<void>;
+  /** A cheap authenticated call, used by health checks. */
+  probe(opts: CallOptions): Promise<void>;
+  createBatch(input: CreateBatchInput, opts: CallOptions): Promise<UpstreamBatch>;
+  retrieveBatch(ref: string, opts: CallOptions): Promise<UpstreamBatch>;
+  cancelBatch(ref: string, opts: CallOptions): Promise<UpstreamBatch>;
+}
+
+/** Builds the adapter of one deployment; `providers/registry.ts` is the only implementation. */
+export interface ProviderRegistry {
+  /** Provider kinds this build knows, for config validation and `/{provider}/v1/…` routes. */
+  readonly kinds: readonly string[];
+  adapterFor(deployment: Deployment): ProviderAdapter;
+}

@@ -1,0 +1,203 @@
+/**
+ * The persistence port. Implemented once over Kysely for embedded SQLite and PostgreSQL
+ * (`store/`), and checked by one contract suite that runs against both.
+ *
+ * Every client-visible id is minted by batchgate and resolved here to the deployment that holds
+ * the object, its opaque upstream ref and its owner. Times are milliseconds since the epoch.
+ */
+import type { Batch, FileStatus } from '../../contracts/openai.js';
+import type { Owner, OwnerScope } from '../principal.js';
+
+export type FileKind = 'upload' | 'batch_output' | 'batch_error';
+
+export interface FileRecord {
+  readonly id: string;
+  readonly kind: FileKind;
+  readonly purpose: string;
+  readonly filename: string;
+  readonly bytes: number;
+  readonly createdAtMs: number;
+  /** Unix seconds, as on the wire. */
+  readonly expiresAt: number | null;
+  readonly status: FileStatus;
+  /** Model groups the file was uploaded for (managed upload); empty for a plain upload. */
+  readonly modelGroups: readonly string[];
+  /** Number of JSONL lines of a batch input, when it was inspected. */
+  readonly lineCount: number | null;
+  /** The batch that produced an output or error file. */
+  readonly sourceBatchId: string | null;
+  readonly owner: Owner;
+}
+
+/** One upstream copy of a gateway file: the file lives on `deploymentId` under `upstreamRef`. */
+export interface FileCopyRecord {
+  readonly fileId: string;
+  readonly deploymentId: string;
+  readonly upstreamRef: string;
+  readonly createdAtMs: number;
+}
+
+export interface BatchRecord {
+  readonly id: string;
+  readonly deploymentId: string;
+  readonly upstreamRef: string;
+  readonly inputFileId: string;
+  /** The model group the batch was placed for, when known. */
+  readonly modelGroup: string | null;
+  readonly status: Batch['status'];
+  /** The last wire object served for this batch, with gateway ids throughout. */
+  readonly object: Batch;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+  readonly owner: Owner;
+}
+
+/** Position in a listing: lists are ordered by (createdAtMs, id). */
+export interface ListCursor {
+  readonly createdAtMs: number;
+  readonly id: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly hasMore: boolean;
+}
+
+export interface FileListQuery {
+  readonly scope: OwnerScope;
+  readonly purpose?: string | undefined;
+  readonly order: 'asc' | 'desc';
+  readonly after?: ListCursor | undefined;
+  readonly limit: number;
+}
+
+export interface BatchListQuery {
+  readonly scope: OwnerScope;
+  /** Newest first, as OpenAI lists batches. */
+  readonly after?: ListCursor | undefined;
+  readonly limit: number;
+  /** Only batches placed for one of these model groups. */
+  readonly modelGroups?: readonly string[] | undefined;
+}
+
+export interface BatchUpdate {
+  readonly status: Batch['status'];
+  readonly object: Batch;
+  readonly updatedAtMs: number;
+}
+
+export interface FileRepository {
+  /** Stores a file and its upstream copies atomically. */
+  insert(file: FileRecord, copies: readonly FileCopyRecord[]): Promise<void>;
+  get(id: string): Promise<FileRecord | undefined>;
+  copies(fileId: string): Promise<FileCopyRecord[]>;
+  /**
+   * Mints a gateway file for an upstream file unless one already maps to (deploymentId,
+   * upstreamRef); returns whichever record won. Safe under concurrent callers.
+   */
+  mintForUpstream(file: FileRecord, copy: FileCopyRecord): Promise<FileRecord>;
+  findByUpstream(deploymentId: string, upstreamRef: string): Promise<FileRecord | undefined>;
+  list(query: FileListQuery): Promise<Page<FileRecord>>;
+  /** Removes one upstream copy (after it was deleted upstream). */
+  deleteCopy(fileId: string, deploymentId: string): Promise<void>;
+  /** Removes the file and every copy row. */
+  delete(id: string): Promise<void>;
+}
+
+export interface BatchRepository {
+  insert(batch: BatchRecord): Promise<void>;
+  get(id: string): Promise<BatchRecord | undefined>;
+  update(id: string, update: BatchUpdate): Promise<void>;
+  list(query: BatchListQuery): Promise<Page<BatchRecord>>;
+  /** Batches whose input is this file and that are not yet terminal. */
+  countActiveForInputFile(fileId: string): Promise<number>;
+}
+
+export interface Store {
+  readonly files: FileRepository;
+  readonly batches: BatchRepository;
+  readonly keys: KeyRepository;
+  readonly teams: TeamRepository;
+  /** Fails when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A virtual key, stored by the SHA-256 of the key; the plain key is never stored. */
+export interface KeyRecord {
+  readonly keyHash: string;
+  /** A short, non-secret rendering of the key for listings (`sk-…abcd`). */
+  readonly keyName: string;
+  readonly keyAlias: string | null;
+  readonly userId: string | null;
+  readonly teamId: string | null;
+  /** Model groups the key may use; empty means every group its team allows. */
+  readonly models: readonly string[];
+  readonly maxBudget: number | null;
+  readonly budgetDuration: string | null;
+  readonly budgetResetAtMs: number | null;
+  readonly spend: number;
+  readonly rpmLimit: number | null;
+  readonly tpmLimit: number | null;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly expiresAtMs: number | null;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+export type KeyUpdate = Partial<
+  Pick<
+    KeyRecord,
+    | 'keyAlias'
+    | 'userId'
+    | 'teamId'
+    | 'models'
+    | 'maxBudget'
+    | 'budgetDuration'
+    | 'budgetResetAtMs'
+    | 'spend'
+    | 'rpmLimit'
+    | 'tpmLimit'
+    | 'metadata'
+    | 'expiresAtMs'
+    | 'updatedAtMs'
+  >
+>;
+
+export interface KeyRepository {
+  insert(key: KeyRecord): Promise<void>;
+  get(keyHash: string): Promise<KeyRecord | undefined>;
+  update(keyHash: string, update: KeyUpdate): Promise<void>;
+  delete(keyHash: string): Promise<boolean>;
+  list(query: { teamId?: string | undefined; userId?: string | undefined }): Promise<KeyRecord[]>;
+  /** Adds to the key's spend (and its team's, when it has one) in one statement each. */
+  addSpend(keyHash: string, amount: number): Promise<void>;
+}
+
+export interface TeamRecord {
+  readonly teamId: string;
+  readonly teamAlias: string | null;
+  readonly models: readonly string[];
+  readonly maxBudget: number | null;
+  readonly budgetDuration: string | null;
+  readonly budgetResetAtMs: number | null;
+  readonly spend: number;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+export type TeamUpdate = Partial<
+  Pick<
+    TeamRecord,
+    'teamAlias' | 'models' | 'maxBudget' | 'budgetDuration' | 'budgetResetAtMs' | 'spend' | 'metadata' | 'updatedAtMs'
+  >
+>;
+
+export interface TeamRepository {
+  insert(team: TeamRecord): Promise<void>;
+  get(teamId: string): Promise<TeamRecord | undefined>;
+  update(teamId: string, update: TeamUpdate): Promise<void>;
+  list(): Promise<TeamRecord[]>;
+  addSpend(teamId: string, amount: number): Promise<void>;
+}

@@ -1,0 +1,82 @@
+import { GatewayError } from './gateway-error.js';
+
+export type UpstreamFailure = 'http' | 'timeout' | 'connection';
+
+/**
+ * A failed call to an upstream deployment, classified at the adapter edge. It names the
+ * deployment (never its key) and turns itself into the client-facing error: upstream 4xx keep
+ * their status and message, 5xx and transport failures become 502, timeouts 504.
+ */
+export class UpstreamError extends Error {
+  readonly deploymentId: string;
+  readonly failure: UpstreamFailure;
+  readonly status: number | null;
+  readonly upstreamMessage: string;
+  readonly upstreamType: string | null;
+  readonly upstreamCode: string | null;
+  readonly upstreamParam: string | null;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(init: {
+    deploymentId: string;
+    failure: UpstreamFailure;
+    status?: number | null;
+    message: string;
+    type?: string | null;
+    code?: string | null;
+    param?: string | null;
+    retryAfterSeconds?: number | undefined;
+    cause?: unknown;
+  }) {
+    super(`deployment ${init.deploymentId}: ${init.message}`, { cause: init.cause });
+    this.name = 'UpstreamError';
+    this.deploymentId = init.deploymentId;
+    this.failure = init.failure;
+    this.status = init.status ?? null;
+    this.upstreamMessage = init.message;
+    this.upstreamType = init.type ?? null;
+    this.upstreamCode = init.code ?? null;
+    this.upstreamParam = init.param ?? null;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+  }
+
+  /** Worth trying another deployment: transport failures, timeouts, 408/409/429 and 5xx. */
+  get retryable(): boolean {
+    if (this.failure !== 'http' || this.status === null) return true;
+    return this.status === 408 || this.status === 409 || this.status === 429 || this.status >= 500;
+  }
+
+  /** The not-found answer of an upstream, which the domain may turn into its own 404. */
+  get isNotFound(): boolean {
+    return this.failure === 'http' && this.status === 404;
+  }
+
+  toGatewayError(): GatewayError {
+    if (this.failure === 'timeout') {
+      return new GatewayError('upstream_timeout', `Deployment '${this.deploymentId}' did not answer in time.`, {
+        cause: this,
+      });
+    }
+    if (this.failure === 'connection' || this.status === null) {
+      return new GatewayError('upstream_error', `Deployment '${this.deploymentId}' could not be reached.`, {
+        cause: this,
+      });
+    }
+    if (this.status >= 500) {
+      return new GatewayError(
+        'upstream_error',
+        `Deployment '${this.deploymentId}' failed with status ${this.status}: ${this.upstreamMessage}`,
+        { cause: this, wireCode: this.upstreamCode ?? 'upstream_error' },
+      );
+    }
+    const options = {
+      status: this.status,
+      type: this.upstreamType ?? (this.status === 429 ? 'rate_limit_error' : 'invalid_request_error'),
+      param: this.upstreamParam,
+      wireCode: this.upstreamCode,
+      cause: this,
+      ...(this.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: this.retryAfterSeconds }),
+    };
+    return new GatewayError('upstream_error', this.upstreamMessage, options);
+  }
+}
