@@ -24,6 +24,8 @@ export interface FileRecord {
   readonly modelGroups: readonly string[];
   /** Number of JSONL lines of a batch input, when it was inspected. */
   readonly lineCount: number | null;
+  /** Distinct `body.model` values of a batch input's lines, checked against key access at create. */
+  readonly lineModels: readonly string[];
   /** The batch that produced an output or error file. */
   readonly sourceBatchId: string | null;
   readonly owner: Owner;

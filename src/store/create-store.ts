@@ -1,0 +1,51 @@
+/**
+ * Opens the store the configuration asks for: embedded SQLite under the data dir when there is no
+ * database URL, PostgreSQL otherwise. Migrations run before the store is handed out.
+ */
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Store } from '../domain/ports/store.js';
+import { migrateToLatest } from './migrate.js';
+import { openPostgres } from './postgres.js';
+import { batchRepository } from './repositories/batches.js';
+import { fileRepository } from './repositories/files.js';
+import { keyRepository } from './repositories/keys.js';
+import { teamRepository } from './repositories/teams.js';
+import type { Database } from './schema.js';
+import { openSqlite } from './sqlite.js';
+
+export interface StoreOptions {
+  /** PostgreSQL connection string, or null for the embedded SQLite file. */
+  readonly databaseUrl: string | null;
+  /** Where the SQLite file (`batchgate.db`) lives; created when missing. */
+  readonly dataDir: string;
+  /** PostgreSQL only: the schema to create and use instead of the default search_path. */
+  readonly pgSchema?: string | undefined;
+}
+
+export async function createStore(options: StoreOptions): Promise<Store> {
+  const { db, schema } =
+    options.databaseUrl === null
+      ? { db: openSqlite(options.dataDir), schema: undefined }
+      : await openPostgres(options.databaseUrl, options.pgSchema);
+  try {
+    await migrateToLatest(db, schema);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return storeOver(db);
+}
+
+function storeOver(db: Kysely<Database>): Store {
+  return {
+    files: fileRepository(db),
+    batches: batchRepository(db),
+    keys: keyRepository(db),
+    teams: teamRepository(db),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * Every migration, listed in code rather than found by scanning a folder, so the compiled
+ * `dist/` runs them too. Names sort in the order they apply; never rename or edit a shipped one.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './0001-initial.js';
+
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
