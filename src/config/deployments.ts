@@ -1,0 +1,179 @@
+/**
+ * `model_list` → deployments: one entry per upstream endpoint, grouped by `model_name`.
+ */
+import type { Deployment } from '../domain/deployment.js';
+import { deriveDeploymentId } from './deployment-id.js';
+import { Diagnostics, indexPath, isMapping, keyPath, type Mapping } from './diagnostics.js';
+import { resolveEnvRefs, type Env } from './env.js';
+import {
+  anyString,
+  deploymentId,
+  httpUrl,
+  nonEmptyString,
+  positiveNumber,
+  readField,
+  requireField,
+  type Field,
+} from './fields.js';
+import { LITELLM_PARAMS, MODEL_ENTRY, MODEL_INFO } from './keys.js';
+import { parseProviderModel } from './provider.js';
+import { checkKeys } from './typos.js';
+
+export const NO_DEPLOYMENTS_IN_CONFIG = 'no deployments: model_list is missing or empty';
+
+export interface DeploymentOptions {
+  /** Provider kinds the product has adapters for; others are listed with a warning. */
+  readonly knownProviders?: readonly string[] | undefined;
+}
+
+/** `litellm_params` the loader itself reads (routing, identity); the rest pass through unchecked. */
+const CHECKED_PARAMS: Readonly<Record<string, Field<string>>> = {
+  api_key: anyString,
+  api_base: httpUrl,
+  api_version: nonEmptyString,
+  organization: nonEmptyString,
+  vertex_project: nonEmptyString,
+  vertex_location: nonEmptyString,
+  aws_region_name: nonEmptyString,
+};
+
+export function readDeployments(
+  modelList: unknown,
+  env: Env,
+  diag: Diagnostics,
+  options: DeploymentOptions,
+): Deployment[] {
+  if (modelList === undefined || modelList === null || (Array.isArray(modelList) && modelList.length === 0)) {
+    diag.problem(NO_DEPLOYMENTS_IN_CONFIG);
+    return [];
+  }
+  if (!Array.isArray(modelList)) {
+    diag.problem('model_list must be a list of deployments ({model_name, litellm_params, model_info})');
+    return [];
+  }
+  const read: { readonly deployment: Deployment; readonly path: string }[] = [];
+  modelList.forEach((entry: unknown, index) => {
+    const path = indexPath('model_list', index);
+    const deployment = readDeployment(entry, path, env, diag, options);
+    if (deployment !== undefined) read.push({ deployment, path });
+  });
+  rejectDuplicateIds(read, diag);
+  return read.map(({ deployment }) => deployment);
+}
+
+/** Ids must be unique: two deployments sharing one would share every stored object's routing. */
+function rejectDuplicateIds(read: readonly { deployment: Deployment; path: string }[], diag: Diagnostics): void {
+  const firstPathById = new Map<string, string>();
+  for (const { deployment, path } of read) {
+    const first = firstPathById.get(deployment.id);
+    if (first === undefined) {
+      firstPathById.set(deployment.id, path);
+      continue;
+    }
+    diag.problem(
+      `${path} has the same deployment id '${deployment.id}' as ${first}; ` +
+        `set a distinct model_info.id on each`,
+    );
+  }
+}
+
+/**
+ * A required sub-key. When the typo check already suggested it (`litelm_params` for
+ * `litellm_params`), the "missing" message would only repeat that problem, so it is skipped.
+ */
+function required<T>(
+  mapping: Mapping,
+  key: string,
+  path: string,
+  field: Field<T>,
+  suggested: ReadonlySet<string>,
+  diag: Diagnostics,
+): T | undefined {
+  const value = mapping[key];
+  if ((value === undefined || value === null) && suggested.has(key)) return undefined;
+  return requireField(value, keyPath(path, key), field, diag);
+}
+
+function readDeployment(
+  raw: unknown,
+  path: string,
+  env: Env,
+  diag: Diagnostics,
+  options: DeploymentOptions,
+): Deployment | undefined {
+  if (!isMapping(raw)) {
+    diag.problem(`${path} must be a mapping with model_name and litellm_params`);
+    return undefined;
+  }
+  const suggested = checkKeys(raw, path, MODEL_ENTRY, diag);
+  const entry = resolveEnvRefs(raw, path, env, diag) as Mapping;
+
+  const modelGroup = required(entry, 'model_name', path, nonEmptyString, suggested, diag);
+  const params = readParams(entry.litellm_params, path, suggested, diag);
+  const info = readInfo(entry.model_info, path, diag);
+  if (params === undefined) return undefined;
+
+  const paramsPath = keyPath(path, 'litellm_params');
+  const model = required(params.mapping, 'model', paramsPath, nonEmptyString, params.suggested, diag);
+  const customProvider = readField(
+    params.mapping.custom_llm_provider,
+    keyPath(paramsPath, 'custom_llm_provider'),
+    nonEmptyString,
+    diag,
+  );
+  for (const [key, field] of Object.entries(CHECKED_PARAMS)) {
+    readField(params.mapping[key], keyPath(paramsPath, key), field, diag);
+  }
+  const explicitId = readField(info.id, keyPath(keyPath(path, 'model_info'), 'id'), deploymentId, diag);
+  const weight = readWeight(params.mapping, info, path, diag);
+  if (modelGroup === undefined || model === undefined) return undefined;
+
+  const { provider, upstreamModel } = parseProviderModel(model, customProvider);
+  if (provider === '' || upstreamModel === '') {
+    diag.problem(`${keyPath(paramsPath, 'model')} must be '<provider>/<model>' with both parts non-empty`);
+    return undefined;
+  }
+  if (options.knownProviders !== undefined && !options.knownProviders.includes(provider)) {
+    diag.warn(
+      `${path} (model_name '${modelGroup}'): provider '${provider}' is not supported by batchgate; ` +
+        `the deployment is listed but requests routed to it will be rejected`,
+    );
+  }
+  const id = explicitId ?? deriveDeploymentId({ modelGroup, provider, upstreamModel, params: params.mapping });
+  return { id, modelGroup, provider, upstreamModel, params: params.mapping, info, weight };
+}
+
+function readParams(
+  value: unknown,
+  path: string,
+  suggested: ReadonlySet<string>,
+  diag: Diagnostics,
+): { mapping: Mapping; suggested: ReadonlySet<string> } | undefined {
+  const paramsPath = keyPath(path, 'litellm_params');
+  if ((value === undefined || value === null) && suggested.has('litellm_params')) return undefined;
+  if (!isMapping(value)) {
+    diag.problem(`${paramsPath} must be a mapping with at least 'model'`);
+    return undefined;
+  }
+  return { mapping: value, suggested: checkKeys(value, paramsPath, LITELLM_PARAMS, diag) };
+}
+
+function readInfo(value: unknown, path: string, diag: Diagnostics): Mapping {
+  const infoPath = keyPath(path, 'model_info');
+  if (value === undefined || value === null) return {};
+  if (!isMapping(value)) {
+    diag.problem(`${infoPath} must be a mapping`);
+    return {};
+  }
+  checkKeys(value, infoPath, MODEL_INFO, diag);
+  return value;
+}
+
+/** Share of placements: `weight`, else the deployment's `rpm` (as LiteLLM's shuffle), else 1. */
+function readWeight(params: Mapping, info: Mapping, path: string, diag: Diagnostics): number {
+  const paramsPath = keyPath(path, 'litellm_params');
+  const weight = readField(params.weight, keyPath(paramsPath, 'weight'), positiveNumber, diag);
+  const rpm = readField(params.rpm, keyPath(paramsPath, 'rpm'), positiveNumber, diag);
+  const infoRpm = readField(info.rpm, keyPath(keyPath(path, 'model_info'), 'rpm'), positiveNumber, diag);
+  return weight ?? rpm ?? infoRpm ?? 1;
+}

@@ -1,0 +1,75 @@
+/**
+ * The configuration loader: a LiteLLM `config.yaml` (unchanged), the environment and CLI flags →
+ * one validated, deep-frozen `GatewayConfig`. This is the only module that reads environment
+ * values, and it reads them from `input.env`, never `process.env`, so tests stay hermetic.
+ * Every problem is collected before failing, so one run shows the operator all of them.
+ */
+import type { Deployment } from '../domain/deployment.js';
+import type { GatewayConfig, LoadConfigInput } from './types.js';
+import { defaultOpenAiDeployment, NO_DEPLOYMENTS_WITHOUT_CONFIG } from './default-deployment.js';
+import { readDeployments, type DeploymentOptions } from './deployments.js';
+import { Diagnostics, isMapping, type Mapping } from './diagnostics.js';
+import { withConfigEnvironment, type Env } from './env.js';
+import { ConfigError } from './errors.js';
+import { deepFreeze } from './freeze.js';
+import { TOP_LEVEL } from './keys.js';
+import { readRuntime } from './runtime.js';
+import { readSettings } from './settings.js';
+import { checkKeys } from './typos.js';
+import { readConfigFile } from './yaml-file.js';
+
+export { ConfigError } from './errors.js';
+export { redactConfig } from './redact.js';
+
+export type LoadConfigOptions = DeploymentOptions;
+
+interface Source {
+  readonly root: Mapping;
+  readonly env: Env;
+  readonly deployments: Deployment[];
+}
+
+/** Without a file: the quick-start OpenAI deployment, settings from the environment only. */
+function sourceWithoutFile(env: Env, diag: Diagnostics): Source {
+  const deployment = defaultOpenAiDeployment(env);
+  if (deployment === undefined) diag.problem(NO_DEPLOYMENTS_WITHOUT_CONFIG);
+  return { root: {}, env, deployments: deployment === undefined ? [] : [deployment] };
+}
+
+async function sourceFromFile(
+  path: string,
+  baseEnv: Env,
+  diag: Diagnostics,
+  options: LoadConfigOptions,
+): Promise<Source> {
+  const file = await readConfigFile(path);
+  file.warnings.forEach((warning) => diag.warn(warning));
+  // An empty file parses to null: it is a config with no sections, reported as having no deployments.
+  const root = file.root ?? {};
+  if (!isMapping(root)) {
+    throw new ConfigError(['top level must be a mapping of sections (model_list, general_settings, …)'], path);
+  }
+  checkKeys(root, '', TOP_LEVEL, diag);
+  // Read first, as LiteLLM does: its values feed the `os.environ/` references everywhere else.
+  const env = withConfigEnvironment(baseEnv, root.environment_variables, diag);
+  return { root, env, deployments: readDeployments(root.model_list, env, diag, options) };
+}
+
+/**
+ * Loads and validates the configuration. Async because it reads the config file; throws a
+ * `ConfigError` listing every problem found.
+ */
+export async function loadConfig(input: LoadConfigInput, options: LoadConfigOptions = {}): Promise<GatewayConfig> {
+  const diag = new Diagnostics();
+  const { root, env, deployments } =
+    input.configPath === undefined
+      ? sourceWithoutFile(input.env, diag)
+      : await sourceFromFile(input.configPath, input.env, diag, options);
+
+  const settings = readSettings(root, env, diag);
+  const runtime = readRuntime(input.overrides, env, diag);
+  if (diag.problems.length > 0) throw new ConfigError(diag.problems, input.configPath);
+
+  const config: GatewayConfig = { deployments, ...settings, ...runtime, warnings: diag.warnings };
+  return deepFreeze(config);
+}

@@ -1,0 +1,121 @@
+/**
+ * `general_settings`, `litellm_settings` and `router_settings`, with their environment fallbacks.
+ * Only the keys batchgate uses are read (and only their `os.environ/` references resolved): a
+ * config written for LiteLLM references variables for alerting, caches and callbacks that a
+ * batchgate host has no reason to set, and those must not stop it from starting.
+ */
+import type { GatewayConfig } from './types.js';
+import { Diagnostics, isMapping, keyPath, type Mapping } from './diagnostics.js';
+import { envValue, resolveEnvRefs, type Env } from './env.js';
+import {
+  boolean,
+  nonEmptyString,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  positiveInteger,
+  positiveNumber,
+  postgresUrl,
+  readField,
+  type Field,
+} from './fields.js';
+import { GENERAL_SETTINGS, LITELLM_SETTINGS, ROUTER_SETTINGS, type KeyLevel } from './keys.js';
+import { checkKeys } from './typos.js';
+
+export type Settings = Pick<
+  GatewayConfig,
+  'masterKey' | 'databaseUrl' | 'limits' | 'loadBalancingOnBatchEndpoints' | 'routing' | 'upstreamTimeoutMs'
+>;
+
+const MB = 1024 * 1024;
+export const DEFAULTS = {
+  maxUploadMb: 200,
+  maxBatchLines: 50_000,
+  allowedFails: 3,
+  cooldownSeconds: 60,
+  upstreamTimeoutSeconds: 600,
+} as const;
+
+/** LiteLLM refuses a master key without this prefix; we accept it but say so. */
+const MASTER_KEY_PREFIX = 'sk-';
+
+class Section {
+  private constructor(
+    private readonly name: string,
+    private readonly values: Mapping,
+    private readonly env: Env,
+    private readonly diag: Diagnostics,
+  ) {}
+
+  /** A missing or empty (`general_settings:` with nothing under it) section reads as {}. */
+  static of(root: Mapping, name: string, level: KeyLevel, env: Env, diag: Diagnostics): Section {
+    const value = root[name];
+    if (value === undefined || value === null) return new Section(name, {}, env, diag);
+    if (!isMapping(value)) {
+      diag.problem(`${name} must be a mapping`);
+      return new Section(name, {}, env, diag);
+    }
+    checkKeys(value, name, level, diag);
+    return new Section(name, value, env, diag);
+  }
+
+  read<T>(key: string, field: Field<T>): T | undefined {
+    const path = keyPath(this.name, key);
+    return readField(resolveEnvRefs(this.values[key], path, this.env, this.diag), path, field, this.diag);
+  }
+}
+
+/** An environment variable checked like a config value; its message names the variable, not the value. */
+function fromEnv<T>(env: Env, name: string, field: Field<T>, diag: Diagnostics): T | undefined {
+  return readField(envValue(env, name), `environment variable ${name}`, field, diag);
+}
+
+function readMasterKey(general: Section, env: Env, diag: Diagnostics): string | null {
+  const candidates: readonly (readonly [string, () => string | undefined])[] = [
+    ['general_settings.master_key', () => general.read('master_key', nonEmptyString)],
+    ['BATCHGATE_MASTER_KEY', () => envValue(env, 'BATCHGATE_MASTER_KEY')],
+    ['LITELLM_MASTER_KEY', () => envValue(env, 'LITELLM_MASTER_KEY')],
+  ];
+  for (const [source, read] of candidates) {
+    const key = read();
+    if (key === undefined) continue;
+    if (!key.startsWith(MASTER_KEY_PREFIX)) {
+      diag.warn(
+        `master key (${source}) does not start with '${MASTER_KEY_PREFIX}': ` +
+          `LiteLLM requires that prefix; batchgate accepts the key as it is`,
+      );
+    }
+    return key;
+  }
+  return null;
+}
+
+export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settings {
+  const general = Section.of(root, 'general_settings', GENERAL_SETTINGS, env, diag);
+  const litellm = Section.of(root, 'litellm_settings', LITELLM_SETTINGS, env, diag);
+  const router = Section.of(root, 'router_settings', ROUTER_SETTINGS, env, diag);
+
+  const masterKey = readMasterKey(general, env, diag);
+  const databaseUrl =
+    general.read('database_url', postgresUrl) ?? fromEnv(env, 'DATABASE_URL', postgresUrl, diag) ?? null;
+  const maxUploadMb = general.read('max_batch_file_size_mb', positiveNumber) ?? DEFAULTS.maxUploadMb;
+  const maxBatchLines = general.read('max_batch_file_records', positiveInteger) ?? DEFAULTS.maxBatchLines;
+
+  const loadBalancing = litellm.read('enable_loadbalancing_on_batch_endpoints', boolean) ?? false;
+  // LiteLLM's router falls back to `litellm.request_timeout` when `router_settings.timeout` is unset.
+  const timeoutSeconds =
+    router.read('timeout', positiveNumber) ??
+    litellm.read('request_timeout', positiveNumber) ??
+    DEFAULTS.upstreamTimeoutSeconds;
+
+  return {
+    masterKey,
+    databaseUrl,
+    limits: { maxUploadBytes: Math.floor(maxUploadMb * MB), maxBatchLines },
+    loadBalancingOnBatchEndpoints: loadBalancing,
+    routing: {
+      allowedFails: router.read('allowed_fails', nonNegativeInteger) ?? DEFAULTS.allowedFails,
+      cooldownSeconds: router.read('cooldown_time', nonNegativeNumber) ?? DEFAULTS.cooldownSeconds,
+    },
+    upstreamTimeoutMs: Math.round(timeoutSeconds * 1000),
+  };
+}
