@@ -1,0 +1,65 @@
+/**
+ * The only module that lists provider kinds. It builds each deployment's adapter once and keeps
+ * it (adapters are stateless beyond their connection pools), and it owns the shared undici Agent
+ * that pools connections per upstream origin.
+ */
+import { Agent } from 'undici';
+import type { Deployment } from '../domain/deployment.js';
+import type { ProviderAdapter, ProviderRegistry } from '../domain/ports/provider-adapter.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { createAzureAdapter } from './azure/adapter.js';
+import { createOpenAIAdapter } from './openai/adapter.js';
+import type { AdapterDeps } from './shared/deps.js';
+
+type AdapterFactory = (deployment: Deployment, deps: AdapterDeps) => ProviderAdapter;
+
+const FACTORIES = {
+  openai: createOpenAIAdapter,
+  azure: createAzureAdapter,
+} as const satisfies Record<string, AdapterFactory>;
+
+export type ProviderKind = keyof typeof FACTORIES;
+
+/** Provider kinds this build supports, in a stable order. */
+export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure']);
+
+const isProviderKind = (kind: string): kind is ProviderKind => Object.hasOwn(FACTORIES, kind);
+
+export interface ProviderRegistryDeps {
+  /** Timeout of one upstream call, in milliseconds. */
+  readonly timeoutMs: number;
+}
+
+export interface ClosableProviderRegistry extends ProviderRegistry {
+  /** Closes every pooled upstream connection; call once on shutdown. */
+  close(): Promise<void>;
+}
+
+export const createProviderRegistry = (deps: ProviderRegistryDeps): ClosableProviderRegistry => {
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  const adapters = new Map<string, ProviderAdapter>();
+
+  const adapterFor = (deployment: Deployment): ProviderAdapter => {
+    const cached = adapters.get(deployment.id);
+    // A new Deployment object under the same id means the config was reloaded: rebuild.
+    if (cached !== undefined && cached.deployment === deployment) return cached;
+    if (!isProviderKind(deployment.provider)) {
+      throw new GatewayError(
+        'unsupported_operation',
+        `provider '${deployment.provider}' is not supported by this build (deployment '${deployment.id}'); supported: ${PROVIDER_KINDS.join(', ')}`,
+      );
+    }
+    const adapter = FACTORIES[deployment.provider](deployment, { timeoutMs: deps.timeoutMs, dispatcher });
+    adapters.set(deployment.id, adapter);
+    return adapter;
+  };
+
+  return {
+    kinds: PROVIDER_KINDS,
+    adapterFor,
+    close: async () => {
+      adapters.clear();
+      await dispatcher.close();
+    },
+  };
+};

@@ -1,0 +1,9 @@
+/** What every adapter factory receives from the registry. */
+import type { Dispatcher } from 'undici';
+
+export interface AdapterDeps {
+  /** Timeout of one upstream call, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Shared connection pools (one per origin); undici's global Agent when absent. */
+  readonly dispatcher?: Dispatcher | undefined;
+}

@@ -1,0 +1,248 @@
+/**
+ * The one HTTP client every adapter uses to reach its upstream, over undici (an `Agent` keeps one
+ * connection pool per origin). It owns the edge between "the upstream answered" and "the domain
+ * sees an error": every call runs under the caller's AbortSignal combined with a timeout, and every
+ * failure becomes an `UpstreamError` naming the deployment (never its key):
+ *
+ * - the timeout fired, or undici's header/body timers did → failure 'timeout';
+ * - the connection could not be made or broke → failure 'connection';
+ * - a non-2xx answer → failure 'http', with the upstream's message/type/code/param and Retry-After.
+ *
+ * Two exceptions are rethrown untouched because they are not the upstream's fault: the caller's
+ * own abort (its `signal.reason`), and an error raised by a streamed request body (for example a
+ * validation error thrown by the line transform of an upload).
+ */
+import { Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+import { UpstreamError } from '../../errors/upstream-error.js';
+import { parseErrorBody } from './error-body.js';
+import { tryParseJson } from './json.js';
+import { redactSecrets } from './redact.js';
+import { parseRetryAfter } from './retry-after.js';
+import { classifyTransportError, describeTransportError } from './transport-error.js';
+
+/** Error bodies are read up to this size; the rest is dropped with the connection. */
+export const ERROR_BODY_LIMIT_BYTES = 64 * 1024;
+/** JSON success bodies (File, Batch objects) are small; anything bigger is not what we asked for. */
+export const JSON_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+export interface HttpClientConfig {
+  readonly deploymentId: string;
+  /** Budget of one call: until the whole JSON body is read, or until the headers of a stream. */
+  readonly timeoutMs: number;
+  /** Credentials of the deployment, scrubbed from every message that leaves this client. */
+  readonly secrets: readonly string[];
+  /** Defaults to undici's global Agent. */
+  readonly dispatcher?: Dispatcher | undefined;
+}
+
+export interface UpstreamRequest {
+  readonly method: HttpMethod;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** A JSON string, or a stream sent as it is read (chunked unless `content-length` is set). */
+  readonly body?: string | Readable | undefined;
+  readonly signal: AbortSignal;
+}
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  /** The parsed body; null for an empty body (204). */
+  readonly body: unknown;
+}
+
+export interface StreamResponse {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  /** The body as it arrives; read errors surface as `UpstreamError` too. */
+  readonly body: Readable;
+}
+
+export interface HttpClient {
+  readonly deploymentId: string;
+  /** Sends a request and parses a JSON answer. */
+  json(req: UpstreamRequest): Promise<JsonResponse>;
+  /** Sends a request and hands back the answer's body unbuffered. */
+  stream(req: UpstreamRequest): Promise<StreamResponse>;
+  /** The error for a 2xx answer that is not what the API promises (reported as a 502). */
+  malformed(what: string): UpstreamError;
+}
+
+/** One call in flight: its combined signal, its timer and what its request body did. */
+interface Call {
+  readonly signal: AbortSignal;
+  readonly timeout: AbortController;
+  readonly timer: NodeJS.Timeout;
+  readonly sourceError: { value: unknown };
+}
+
+/** Wraps a request body so an error it raises can be told apart from a transport failure. */
+const trackSource = (body: Readable, sink: { value: unknown }): Readable => {
+  async function* relay(): AsyncGenerator<Buffer | string> {
+    try {
+      for await (const chunk of body) yield chunk as Buffer | string;
+    } catch (error) {
+      sink.value = error;
+      throw error;
+    }
+  }
+  return Readable.from(relay(), { objectMode: false });
+};
+
+const readCapped = async (body: Readable, limit: number): Promise<{ text: string; truncated: boolean }> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    const room = limit - size;
+    if (buffer.length > room) {
+      chunks.push(buffer.subarray(0, room));
+      body.destroy();
+      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+    }
+    chunks.push(buffer);
+    size += buffer.length;
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+};
+
+export const createHttpClient = (config: HttpClientConfig): HttpClient => {
+  const { deploymentId, timeoutMs, secrets } = config;
+  const redact = (text: string): string => redactSecrets(text, secrets);
+
+  const failureOf = (call: Call, callerSignal: AbortSignal, error: unknown): unknown => {
+    if (error instanceof UpstreamError) return error;
+    if (call.sourceError.value !== undefined) return call.sourceError.value;
+    if (callerSignal.aborted) return callerSignal.reason;
+    if (call.timeout.signal.aborted) {
+      return new UpstreamError({
+        deploymentId,
+        failure: 'timeout',
+        message: `no answer within ${timeoutMs} ms`,
+        cause: error,
+      });
+    }
+    const failure = classifyTransportError(error);
+    return new UpstreamError({
+      deploymentId,
+      failure,
+      message: redact(`${failure === 'timeout' ? 'timed out' : 'connection failed'}: ${describeTransportError(error)}`),
+      cause: error,
+    });
+  };
+
+  const httpError = async (response: Dispatcher.ResponseData): Promise<UpstreamError> => {
+    const { text } = await readCapped(response.body, ERROR_BODY_LIMIT_BYTES);
+    const parsed = parseErrorBody(response.statusCode, text, response.statusText);
+    return new UpstreamError({
+      deploymentId,
+      failure: 'http',
+      status: response.statusCode,
+      message: redact(parsed.message),
+      type: parsed.type,
+      code: parsed.code,
+      param: parsed.param,
+      retryAfterSeconds: parseRetryAfter(response.headers),
+    });
+  };
+
+  const malformed = (what: string): UpstreamError =>
+    new UpstreamError({
+      deploymentId,
+      failure: 'http',
+      status: 502,
+      type: 'server_error',
+      message: redact(`unexpected answer from upstream: ${what}`),
+    });
+
+  /**
+   * Redirects are not followed (a POST body cannot be replayed, and an API that moved is a
+   * configuration problem); passing the 3xx on would hand clients a redirect without its target.
+   */
+  const redirectError = async (response: Dispatcher.ResponseData): Promise<UpstreamError> => {
+    await readCapped(response.body, ERROR_BODY_LIMIT_BYTES);
+    const location = response.headers['location'];
+    const target = typeof location === 'string' ? ` to ${location}` : '';
+    return malformed(`HTTP ${response.statusCode} redirect${target}; check the deployment's api_base`);
+  };
+
+  /** Sends the request; resolves with a 2xx response whose body is still unread. */
+  const send = async (req: UpstreamRequest, call: Call): Promise<Dispatcher.ResponseData> => {
+    const body = req.body instanceof Readable ? trackSource(req.body, call.sourceError) : req.body;
+    try {
+      const response = await request(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: body ?? null,
+        signal: call.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        ...(config.dispatcher === undefined ? {} : { dispatcher: config.dispatcher }),
+      });
+      if (response.statusCode >= 300 && response.statusCode < 400) throw await redirectError(response);
+      if (response.statusCode < 200 || response.statusCode > 299) throw await httpError(response);
+      return response;
+    } catch (error) {
+      // A stream body undici never started reading would otherwise hold its producer forever.
+      if (req.body instanceof Readable && !req.body.destroyed) req.body.destroy();
+      throw failureOf(call, req.signal, error);
+    }
+  };
+
+  const startCall = (signal: AbortSignal): Call => {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
+    return { signal: AbortSignal.any([signal, timeout.signal]), timeout, timer, sourceError: { value: undefined } };
+  };
+
+  const json = async (req: UpstreamRequest): Promise<JsonResponse> => {
+    const call = startCall(req.signal);
+    try {
+      const response = await send(req, call);
+      const { text, truncated } = await readCapped(response.body, JSON_BODY_LIMIT_BYTES).catch((error: unknown) => {
+        throw failureOf(call, req.signal, error);
+      });
+      if (truncated) throw malformed(`a body larger than ${JSON_BODY_LIMIT_BYTES} bytes`);
+      if (text.trim() === '') return { status: response.statusCode, headers: response.headers, body: null };
+      const parsed = tryParseJson(text);
+      if (parsed === undefined) {
+        throw malformed(`HTTP ${response.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
+      }
+      return { status: response.statusCode, headers: response.headers, body: parsed };
+    } finally {
+      clearTimeout(call.timer);
+    }
+  };
+
+  const stream = async (req: UpstreamRequest): Promise<StreamResponse> => {
+    const call = startCall(req.signal);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await send(req, call);
+    } finally {
+      // From here on the body may take as long as it needs: the caller's signal and undici's
+      // idle timer (bodyTimeout) still apply, the whole-call budget does not.
+      clearTimeout(call.timer);
+    }
+    const source = response.body;
+    async function* relay(): AsyncGenerator<Buffer> {
+      try {
+        for await (const chunk of source) yield chunk as Buffer;
+      } catch (error) {
+        throw failureOf(call, req.signal, error);
+      }
+    }
+    const body = Readable.from(relay(), { objectMode: false });
+    // A consumer that destroys the stream before reading it must still release the connection.
+    body.once('close', () => {
+      if (!source.destroyed) source.destroy();
+    });
+    return { status: response.statusCode, headers: response.headers, body };
+  };
+
+  return { deploymentId, json, stream, malformed };
+};
