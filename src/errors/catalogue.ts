@@ -15,7 +15,7 @@ export const ERROR_CATALOGUE = {
   model_not_found: { status: 400, type: 'invalid_request_error' },
   no_deployment: { status: 400, type: 'invalid_request_error' },
   unsupported_operation: { status: 400, type: 'invalid_request_error' },
-  invalid_state: { status: 409, type: 'invalid_request_error' },
+  invalid_state: { status: 400, type: 'invalid_request_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },
   model_access_denied: { status: 403, type: 'permission_error' },
   admin_only: { status: 403, type: 'permission_error' },

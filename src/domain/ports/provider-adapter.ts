@@ -33,6 +33,11 @@ export interface ProviderCapabilities {
    * requests, gateway-executed batches).
    */
   readonly fileStaging: 'files-api' | 'bucket' | 'gateway';
+  /**
+   * The upstream's batch line format: 'openai' lines pass through untouched unless a model
+   * rewrite is needed; 'native' lines always go through `encodeInputLine`.
+   */
+  readonly lineFormat: 'openai' | 'native';
   /** Whether the upstream runs the batch ('native') or the gateway executes it line by line. */
   readonly batchExecution: 'native' | 'gateway';
   /** Operations the upstream lacks answer a 4xx that says so; these flags let callers ask first. */

@@ -1,0 +1,250 @@
+/**
+ * Batches: placement on a deployment that holds the input file (retried on the next one when
+ * creation fails there with a retryable error), then sticky retrieve and cancel through the
+ * store. Raw upstream ids never leave this module: the client sees gateway ids only.
+ */
+import { TERMINAL_BATCH_STATUSES, type Batch, type ListEnvelope } from '../../contracts/openai.js';
+import type { CreateBatchRequest } from '../../contracts/requests.js';
+import { GatewayError, notFound } from '../../errors/gateway-error.js';
+import { UpstreamError } from '../../errors/upstream-error.js';
+import { assertMayUseModel, mayUseModel } from '../auth/model-access.js';
+import type { Deployment } from '../deployment.js';
+import { placementOrder } from '../deployments/placement.js';
+import { newBatchId } from '../ids.js';
+import { canSee, ownerOf, scopeOf, type Principal } from '../principal.js';
+import { toSeconds } from '../ports/clock.js';
+import type { ProviderAdapter, UpstreamBatch } from '../ports/provider-adapter.js';
+import type { BatchRecord, FileRecord } from '../ports/store.js';
+import type { ServiceDeps } from '../service-deps.js';
+import { mintBatchFile } from './batch-files.js';
+import { defaultsOf, toWireBatch, type BatchDefaults } from './batch-object.js';
+
+/** Checks a principal may start this batch (budgets, rate limits); the keys issue supplies it. */
+export interface BatchAdmission {
+  admit(principal: Principal, input: { readonly file: FileRecord; readonly modelGroup: string | null }): Promise<void>;
+}
+
+export const admitAll: BatchAdmission = { admit: async () => {} };
+
+export interface ListBatchesInput {
+  readonly limit: number;
+  readonly after?: string | undefined;
+  readonly modelGroups?: readonly string[] | undefined;
+}
+
+export class BatchService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly admission: BatchAdmission = admitAll,
+  ) {}
+
+  async create(principal: Principal, request: CreateBatchRequest, signal: AbortSignal): Promise<Batch> {
+    const file = await this.inputFile(principal, request.input_file_id);
+    const modelGroup = this.modelGroupOf(file, request.model);
+    if (modelGroup !== null) assertMayUseModel(principal, modelGroup);
+    // Every model the lines name is checked, not only the first line or the upload field.
+    if (principal.models !== null) for (const model of file.lineModels) assertMayUseModel(principal, model, 'body.model in the input file');
+    await this.admission.admit(principal, { file, modelGroup });
+
+    const copies = await this.deps.store.files.copies(file.id);
+    // Only deployments of the batch's group, and (for a plain file) only groups the key may use.
+    const candidates = copies.flatMap((c) => {
+      const d = this.deps.directory.byId(c.deploymentId);
+      const fits = d !== undefined && (modelGroup === null ? mayUseModel(principal, d.modelGroup) : d.modelGroup === modelGroup);
+      return fits ? [{ d, ref: c.upstreamRef }] : [];
+    });
+    if (candidates.length === 0) {
+      throw new GatewayError('no_deployment', `No configured deployment this key may use holds file ${file.id}.`, {
+        param: 'input_file_id',
+      });
+    }
+    const refOf = new Map(candidates.map((c) => [c.d.id, c.ref]));
+    const defaults: BatchDefaults = {
+      endpoint: request.endpoint,
+      completionWindow: request.completion_window,
+      metadata: request.metadata ?? null,
+      createdAt: toSeconds(this.deps.clock.now()),
+    };
+    const { deployment, upstream } = await this.placeOnFirstThatAccepts(
+      placementOrder(candidates.map((c) => c.d), this.deps.health, this.deps.random),
+      (d) => ({
+        inputFileRef: refOf.get(d.id) ?? '',
+        endpoint: request.endpoint,
+        completionWindow: request.completion_window,
+        metadata: request.metadata ?? null,
+        outputExpiresAfter: request.output_expires_after ?? null,
+      }),
+      signal,
+    );
+    const now = this.deps.clock.now();
+    const id = newBatchId();
+    const base = { id, deploymentId: deployment.id, modelGroup: modelGroup ?? deployment.modelGroup, owner: ownerOf(principal) };
+    const object = await this.wireObject(base, file.id, upstream, defaults, signal);
+    const record: BatchRecord = {
+      ...base,
+      upstreamRef: upstream.ref,
+      inputFileId: file.id,
+      status: object.status,
+      object,
+      createdAtMs: now,
+      updatedAtMs: now,
+    };
+    await this.deps.store.batches.insert(record);
+    return object;
+  }
+
+  async retrieve(principal: Principal, id: string, signal: AbortSignal): Promise<Batch> {
+    const batch = await this.visible(principal, id);
+    // A terminal batch never changes again: answer from the store without calling upstream.
+    if (TERMINAL_BATCH_STATUSES.has(batch.status)) return batch.object;
+    return this.refresh(batch, signal);
+  }
+
+  /** Reads the batch from its deployment and stores what changed; also used by the lifecycle worker. */
+  async refresh(batch: BatchRecord, signal: AbortSignal): Promise<Batch> {
+    const adapter = this.adapterOf(batch);
+    const upstream = await this.call(adapter, () => adapter.retrieveBatch(batch.upstreamRef, { signal }));
+    return this.store(batch, upstream, signal);
+  }
+
+  async cancel(principal: Principal, id: string, signal: AbortSignal): Promise<Batch> {
+    const batch = await this.visible(principal, id);
+    if (TERMINAL_BATCH_STATUSES.has(batch.status)) {
+      throw new GatewayError('invalid_state', `Cannot cancel batch ${id}: its status is already '${batch.status}'.`, {
+        param: 'batch_id',
+      });
+    }
+    const adapter = this.adapterOf(batch);
+    if (!adapter.capabilities.cancelBatch) {
+      const d = adapter.deployment;
+      throw new GatewayError('unsupported_operation', `Deployment '${d.id}' (${d.provider}) does not support cancelling batches.`);
+    }
+    const upstream = await this.call(adapter, () => adapter.cancelBatch(batch.upstreamRef, { signal }));
+    return this.store(batch, upstream, signal);
+  }
+
+  async list(principal: Principal, input: ListBatchesInput): Promise<ListEnvelope<Batch>> {
+    let after;
+    if (input.after !== undefined) {
+      const cursor = await this.deps.store.batches.get(input.after);
+      if (cursor === undefined || !canSee(scopeOf(principal), cursor.owner)) {
+        throw new GatewayError('invalid_request', `after: no such batch '${input.after}'.`, { param: 'after' });
+      }
+      after = { createdAtMs: cursor.createdAtMs, id: cursor.id };
+    }
+    const page = await this.deps.store.batches.list({
+      scope: scopeOf(principal),
+      after,
+      limit: input.limit,
+      modelGroups: input.modelGroups,
+    });
+    const data = page.items.map((b) => b.object);
+    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
+  }
+
+  async visible(principal: Principal, id: string): Promise<BatchRecord> {
+    const batch = await this.deps.store.batches.get(id);
+    if (batch === undefined || !canSee(scopeOf(principal), batch.owner)) throw notFound('batch', id);
+    return batch;
+  }
+
+  private async inputFile(principal: Principal, fileId: string): Promise<FileRecord> {
+    const file = await this.deps.store.files.get(fileId);
+    if (file === undefined || !canSee(scopeOf(principal), file.owner)) {
+      throw new GatewayError('invalid_request', `Cannot find file ${fileId}, or you do not have access to it.`, {
+        param: 'input_file_id',
+      });
+    }
+    if (file.purpose !== 'batch') {
+      throw new GatewayError('invalid_request', `File ${fileId} was uploaded with purpose '${file.purpose}', not 'batch'.`, {
+        param: 'input_file_id',
+      });
+    }
+    return file;
+  }
+
+  /** The model group a batch runs for: the one its managed file targets, or the one it names. */
+  private modelGroupOf(file: FileRecord, model: string | undefined): string | null {
+    if (file.modelGroups.length === 0) return null;
+    if (model !== undefined) {
+      if (!file.modelGroups.includes(model)) {
+        throw new GatewayError(
+          'model_mismatch',
+          `model '${model}' is not a target of file ${file.id} (${file.modelGroups.join(', ')}).`,
+          { param: 'model' },
+        );
+      }
+      return model;
+    }
+    const [only, ...rest] = file.modelGroups;
+    if (only === undefined || rest.length > 0) {
+      throw new GatewayError(
+        'invalid_request',
+        `File ${file.id} targets several model groups (${file.modelGroups.join(', ')}); name one in 'model'.`,
+        { param: 'model' },
+      );
+    }
+    return only;
+  }
+
+  private async placeOnFirstThatAccepts(
+    order: readonly Deployment[],
+    inputFor: (d: Deployment) => Parameters<ProviderAdapter['createBatch']>[0],
+    signal: AbortSignal,
+  ): Promise<{ deployment: Deployment; upstream: UpstreamBatch }> {
+    let lastError: unknown = null;
+    for (const deployment of order) {
+      const adapter = this.deps.registry.adapterFor(deployment);
+      try {
+        const upstream = await adapter.createBatch(inputFor(deployment), { signal });
+        this.deps.health.recordSuccess(deployment.id);
+        return { deployment, upstream };
+      } catch (err) {
+        if (!(err instanceof UpstreamError) || !err.retryable || signal.aborted) throw err;
+        this.deps.health.recordFailure(deployment.id, err.message);
+        this.deps.logger.warn({ deploymentId: deployment.id, err: err.message }, 'batch creation failed; trying the next deployment');
+        lastError = err;
+      }
+    }
+    throw lastError ?? new GatewayError('no_deployment', 'No deployment could take the batch.');
+  }
+
+  private async store(batch: BatchRecord, upstream: UpstreamBatch, signal: AbortSignal): Promise<Batch> {
+    const object = await this.wireObject(batch, batch.inputFileId, upstream, defaultsOf(batch.object), signal);
+    if (JSON.stringify(object) !== JSON.stringify(batch.object)) {
+      await this.deps.store.batches.update(batch.id, { status: object.status, object, updatedAtMs: this.deps.clock.now() });
+    }
+    return object;
+  }
+
+  private async wireObject(
+    batch: Pick<BatchRecord, 'id' | 'deploymentId' | 'modelGroup' | 'owner'>,
+    inputFileId: string,
+    upstream: UpstreamBatch,
+    defaults: BatchDefaults,
+    signal: AbortSignal,
+  ): Promise<Batch> {
+    const adapter = this.deps.registry.adapterFor(this.deps.directory.holding(batch.deploymentId, 'batch'));
+    const [outputFileId, errorFileId] = await Promise.all([
+      mintBatchFile(this.deps, batch, adapter, upstream.outputFileRef, 'batch_output', signal),
+      mintBatchFile(this.deps, batch, adapter, upstream.errorFileRef, 'batch_error', signal),
+    ]);
+    return toWireBatch(upstream, { id: batch.id, inputFileId, outputFileId, errorFileId }, defaults);
+  }
+
+  private adapterOf(batch: BatchRecord): ProviderAdapter {
+    return this.deps.registry.adapterFor(this.deps.directory.holding(batch.deploymentId, 'batch'));
+  }
+
+  /** Runs an upstream call on a batch's own deployment, keeping its health up to date. */
+  private async call<T>(adapter: ProviderAdapter, fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn();
+      this.deps.health.recordSuccess(adapter.deployment.id);
+      return result;
+    } catch (err) {
+      if (err instanceof UpstreamError && err.retryable) this.deps.health.recordFailure(adapter.deployment.id, err.message);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Files: every read and delete resolves the gateway id through the store to the deployments that
+ * hold the file, so no provider hint is ever needed. Another tenant's file answers exactly like
+ * a file that does not exist.
+ */
+import type { FileDeleted, FileObject, ListEnvelope } from '../../contracts/openai.js';
+import { GatewayError, notFound } from '../../errors/gateway-error.js';
+import { UpstreamError } from '../../errors/upstream-error.js';
+import { placementOrder } from '../deployments/placement.js';
+import { canSee, scopeOf, type Principal } from '../principal.js';
+import type { UpstreamContent } from '../ports/provider-adapter.js';
+import type { FileCopyRecord, FileRecord } from '../ports/store.js';
+import type { ServiceDeps } from '../service-deps.js';
+import { toFileObject } from './file-object.js';
+import { uploadFile, type UploadInput } from './upload-file.js';
+
+export interface ListFilesInput {
+  readonly purpose?: string | undefined;
+  readonly limit: number;
+  readonly order: 'asc' | 'desc';
+  readonly after?: string | undefined;
+}
+
+export class FileService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  upload(input: UploadInput): Promise<FileObject> {
+    return uploadFile(this.deps, input);
+  }
+
+  /** The stored record, if the principal may see it; otherwise the same 404 as an unknown id. */
+  async visible(principal: Principal, id: string): Promise<FileRecord> {
+    const file = await this.deps.store.files.get(id);
+    if (file === undefined || !canSee(scopeOf(principal), file.owner)) throw notFound('file', id);
+    return file;
+  }
+
+  async retrieve(principal: Principal, id: string): Promise<FileObject> {
+    return toFileObject(await this.visible(principal, id));
+  }
+
+  async list(principal: Principal, input: ListFilesInput): Promise<ListEnvelope<FileObject>> {
+    let after;
+    if (input.after !== undefined) {
+      const cursor = await this.deps.store.files.get(input.after);
+      if (cursor === undefined || !canSee(scopeOf(principal), cursor.owner)) {
+        throw new GatewayError('invalid_request', `after: no such file '${input.after}'.`, { param: 'after' });
+      }
+      after = { createdAtMs: cursor.createdAtMs, id: cursor.id };
+    }
+    const page = await this.deps.store.files.list({
+      scope: scopeOf(principal),
+      purpose: input.purpose,
+      order: input.order,
+      after,
+      limit: input.limit,
+    });
+    const data = page.items.map(toFileObject);
+    return {
+      object: 'list',
+      data,
+      first_id: data[0]?.id ?? null,
+      last_id: data.at(-1)?.id ?? null,
+      has_more: page.hasMore,
+    };
+  }
+
+  /** Streams the file from the first deployment holding a copy that answers. */
+  async content(principal: Principal, id: string, signal: AbortSignal): Promise<UpstreamContent> {
+    const file = await this.visible(principal, id);
+    let lastError: unknown = null;
+    for (const copy of await this.readOrder(file)) {
+      const adapter = this.deps.registry.adapterFor(this.deps.directory.holding(copy.deploymentId, 'file'));
+      try {
+        return await adapter.openFileContent(copy.upstreamRef, { signal });
+      } catch (err) {
+        if (!(err instanceof UpstreamError) || !(err.retryable || err.isNotFound)) throw err;
+        if (err.retryable) this.deps.health.recordFailure(copy.deploymentId, err.message);
+        lastError = err;
+      }
+    }
+    if (lastError instanceof UpstreamError && lastError.isNotFound) {
+      throw new GatewayError('not_found', `The content of file ${id} is no longer available upstream.`, {
+        param: 'file_id',
+      });
+    }
+    throw lastError ?? notFound('file', id);
+  }
+
+  /**
+   * Deletes every upstream copy, then the record. A copy already gone upstream counts as deleted;
+   * any other failure stops with the record (and the copies not yet deleted) kept, so a retry
+   * finishes the job and nothing is left pointing at nothing.
+   */
+  async delete(principal: Principal, id: string, signal: AbortSignal): Promise<FileDeleted> {
+    const file = await this.visible(principal, id);
+    for (const copy of await this.deps.store.files.copies(file.id)) {
+      const deployment = this.deps.directory.byId(copy.deploymentId);
+      if (deployment !== undefined) {
+        const adapter = this.deps.registry.adapterFor(deployment);
+        if (!adapter.capabilities.deleteFile) {
+          throw new GatewayError(
+            'unsupported_operation',
+            `Deployment '${deployment.id}' (${deployment.provider}) does not support deleting files.`,
+          );
+        }
+        try {
+          await adapter.deleteFile(copy.upstreamRef, { signal });
+        } catch (err) {
+          if (!(err instanceof UpstreamError && err.isNotFound)) throw err;
+        }
+      }
+      await this.deps.store.files.deleteCopy(file.id, copy.deploymentId);
+    }
+    await this.deps.store.files.delete(file.id);
+    return { id: file.id, object: 'file', deleted: true };
+  }
+
+  private async readOrder(file: FileRecord): Promise<FileCopyRecord[]> {
+    const copies = await this.deps.store.files.copies(file.id);
+    const byId = new Map(copies.map((c) => [c.deploymentId, c]));
+    const configured = copies.flatMap((c) => {
+      const d = this.deps.directory.byId(c.deploymentId);
+      return d === undefined ? [] : [d];
+    });
+    if (configured.length === 0 && copies[0] !== undefined) this.deps.directory.holding(copies[0].deploymentId, 'file');
+    return placementOrder(configured, this.deps.health, this.deps.random).flatMap((d) => {
+      const copy = byId.get(d.id);
+      return copy === undefined ? [] : [copy];
+    });
+  }
+}

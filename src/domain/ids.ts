@@ -1,0 +1,22 @@
+/**
+ * Client-visible ids are minted here: OpenAI's prefixes, then 24 base62 characters from a CSPRNG
+ * (~143 bits), so ids are opaque, unguessable and say nothing about the deployment behind them.
+ */
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Uniformly random base62 text from a CSPRNG; also used for virtual keys. */
+export const randomBase62 = (length: number): string => {
+  // 248 is the largest multiple of 62 below 256: rejecting bytes above it keeps the draw uniform.
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248 && out.length < length) out += ALPHABET[byte % 62];
+    }
+  }
+  return out;
+};
+
+export const newFileId = (): string => `file-${randomBase62(24)}`;
+export const newBatchId = (): string => `batch_${randomBase62(24)}`;

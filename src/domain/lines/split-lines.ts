@@ -1,0 +1,45 @@
+/**
+ * Splits a byte stream into lines without ever holding more than the current line: memory is
+ * bounded by the longest line, whatever the size of the file. Lines are split on the byte 0x0A,
+ * so a multi-byte UTF-8 character is never cut, and decoded one line at a time.
+ */
+export interface Line {
+  /** 1-based, counting blank lines, as clients count lines in their editor. */
+  readonly lineNo: number;
+  readonly text: string;
+}
+
+const NEWLINE = 0x0a;
+const UTF8_BOM = '\uFEFF';
+
+export async function* splitLines(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Line> {
+  let pending: Buffer[] = [];
+  let lineNo = 0;
+  const decode = (parts: Buffer[]): string => {
+    let text = Buffer.concat(parts).toString('utf8');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    // A UTF-8 BOM on the first line is dropped: Azure rejects it, and it is never content.
+    if (lineNo === 1 && text.startsWith(UTF8_BOM)) text = text.slice(1);
+    return text;
+  };
+  for await (const raw of source) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    let start = 0;
+    let at = chunk.indexOf(NEWLINE, start);
+    while (at !== -1) {
+      pending.push(chunk.subarray(start, at));
+      lineNo += 1;
+      yield { lineNo, text: decode(pending) };
+      pending = [];
+      start = at + 1;
+      at = chunk.indexOf(NEWLINE, start);
+    }
+    // Copy the tail: the source may reuse its chunk buffer once we ask for the next one.
+    if (start < chunk.length) pending.push(Buffer.from(chunk.subarray(start)));
+  }
+  if (pending.length > 0) {
+    lineNo += 1;
+    const text = decode(pending);
+    if (text.length > 0) yield { lineNo, text };
+  }
+}

@@ -1,0 +1,20 @@
+import type { DeploymentDirectory } from './deployments/deployment-directory.js';
+import type { DeploymentHealth } from './deployments/deployment-health.js';
+import type { Random } from './deployments/placement.js';
+import type { Clock } from './ports/clock.js';
+import type { Logger } from './ports/logger.js';
+import type { ProviderRegistry } from './ports/provider-adapter.js';
+import type { Store } from './ports/store.js';
+
+/** What the domain services need from the rest of the system, injected by the composition root. */
+export interface ServiceDeps {
+  readonly store: Store;
+  readonly registry: ProviderRegistry;
+  readonly directory: DeploymentDirectory;
+  readonly health: DeploymentHealth;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly limits: { readonly maxBatchLines: number };
+  readonly loadBalancing: boolean;
+}

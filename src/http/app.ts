@@ -1,0 +1,81 @@
+/**
+ * Builds the Fastify app: health probes (no key), then every OpenAI route under `/`, `/v1` and
+ * `/{provider}/v1`, behind authentication. It never listens by itself: `server/` does, and tests
+ * drive it with `inject` or their own listener.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Authenticator } from '../domain/auth/authenticator.js';
+import type { BatchService } from '../domain/batches/batch-service.js';
+import type { FileService } from '../domain/files/file-service.js';
+import type { KeyService } from '../domain/keys/key-service.js';
+import type { TeamService } from '../domain/keys/team-service.js';
+import { ADMIN_PRINCIPAL } from '../domain/principal.js';
+import { installErrorHandling } from './error-handler.js';
+import { withRedactedRequests } from './log-redaction.js';
+import { presentedKey } from './request-context.js';
+import { adminRoutes } from './routes/admin.js';
+import { batchRoutes } from './routes/batches.js';
+import { fileRoutes } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+import { modelRoutes, type ModelRoutesOptions } from './routes/models.js';
+
+export interface AppDeps {
+  readonly files: FileService;
+  readonly batches: BatchService;
+  readonly authenticator: Authenticator;
+  readonly keys: KeyService;
+  readonly teams: TeamService;
+  readonly models: ModelRoutesOptions;
+  readonly pingStore: () => Promise<void>;
+  readonly spoolDir: string;
+  readonly maxUploadBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** The three places every OpenAI route is served, as LiteLLM serves them. */
+export const ROUTE_PREFIXES = ['', '/v1', '/:provider/v1'] as const;
+
+export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Keys can appear in URLs (`/key/info?key=sk-…`): request logs mask them.
+    logger: withRedactedRequests(deps.logger ?? false),
+    genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
+    bodyLimit: 8 * 1024 * 1024,
+    // Ids never contain slashes; keep routing strict and predictable.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  installErrorHandling(app);
+  app.decorateRequest('principal', null as unknown as typeof ADMIN_PRINCIPAL);
+  // Multipart bodies are left unread here: the files route streams them to disk itself.
+  app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null));
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  healthRoutes(app, { pingStore: deps.pingStore });
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', async (request) => {
+      request.principal = await deps.authenticator.authenticate(presentedKey(request));
+    });
+    modelRoutes(api, deps.models);
+    adminRoutes(api, { keys: deps.keys, teams: deps.teams });
+    for (const prefix of ROUTE_PREFIXES) {
+      await api.register(
+        async (scoped) => {
+          fileRoutes(scoped, {
+            files: deps.files,
+            spoolDir: deps.spoolDir,
+            maxUploadBytes: deps.maxUploadBytes,
+            requestTimeoutMs: deps.requestTimeoutMs,
+          });
+          batchRoutes(scoped, { batches: deps.batches, requestTimeoutMs: deps.requestTimeoutMs });
+        },
+        { prefix },
+      );
+    }
+  });
+  return app;
+}

@@ -1,0 +1,55 @@
+/**
+ * The only place errors become HTTP responses, always in OpenAI's envelope
+ * `{"error":{"message","type","param","code"}}`. Unknown errors are logged with the request id and
+ * answered with a generic 500: their text never reaches the client.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ErrorBody } from '../contracts/openai.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { UpstreamError } from '../errors/upstream-error.js';
+
+interface HttpError {
+  readonly status: number;
+  readonly body: ErrorBody;
+  readonly retryAfterSeconds?: number | undefined;
+}
+
+const envelope = (message: string, type: string, param: string | null, code: string | null): ErrorBody => ({
+  error: { message, type, param, code },
+});
+
+const isFastifyError = (err: unknown): err is FastifyError =>
+  err instanceof Error && typeof (err as Partial<FastifyError>).code === 'string' && (err as Partial<FastifyError>).code?.startsWith('FST_') === true;
+
+export const toHttpError = (err: unknown): HttpError | null => {
+  const known = err instanceof UpstreamError ? err.toGatewayError() : err;
+  if (known instanceof GatewayError) {
+    return {
+      status: known.status,
+      body: envelope(known.message, known.type, known.param, known.wireCode),
+      retryAfterSeconds: known.retryAfterSeconds,
+    };
+  }
+  if (isFastifyError(known) && typeof known.statusCode === 'number' && known.statusCode >= 400 && known.statusCode < 500) {
+    return { status: known.statusCode, body: envelope(known.message, 'invalid_request_error', null, null) };
+  }
+  return null;
+};
+
+export const installErrorHandling = (app: FastifyInstance): void => {
+  app.setErrorHandler((err, request, reply) => {
+    const mapped = toHttpError(err);
+    if (mapped === null) {
+      request.log.error({ err }, 'unhandled error');
+      return reply.status(500).send(envelope('Internal server error.', 'server_error', null, 'internal_error'));
+    }
+    if (mapped.status >= 500) request.log.warn({ err }, 'request failed');
+    if (mapped.retryAfterSeconds !== undefined) void reply.header('retry-after', String(mapped.retryAfterSeconds));
+    return reply.status(mapped.status).send(mapped.body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send(envelope(`Unknown route: ${request.method} ${request.url.split('?')[0] ?? ''}`, 'invalid_request_error', null, 'not_found')),
+  );
+};

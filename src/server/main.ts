@@ -1,0 +1,51 @@
+/**
+ * Process entry for `batchgate serve`: compose, listen, and shut down gracefully on SIGTERM or
+ * SIGINT (stop accepting, finish requests in flight, close the store).
+ */
+import pino from 'pino';
+import type { GatewayConfig } from '../config/types.js';
+import { composeGateway } from './compose.js';
+
+/** Header and field paths that may carry secrets; pino replaces them in every log line. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["api-key"]',
+  'req.headers["x-litellm-api-key"]',
+  'headers.authorization',
+  'headers["api-key"]',
+  '*.api_key',
+  '*.master_key',
+];
+
+export async function runServer(config: GatewayConfig): Promise<void> {
+  const logger = pino({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '***' } });
+  for (const warning of config.warnings) logger.warn(warning);
+  const gateway = await composeGateway(config, {
+    httpLogger: { level: 'info', redact: { paths: REDACTED_PATHS, censor: '***' } },
+    logger,
+  });
+  const address = await gateway.app.listen({ host: config.server.host, port: config.server.port });
+  logger.info(
+    { address, deployments: config.deployments.length, store: config.databaseUrl === null ? 'sqlite' : 'postgres' },
+    'batchgate listening',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // A second signal, or a shutdown that hangs, ends the process anyway.
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
