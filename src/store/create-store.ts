@@ -10,6 +10,7 @@ import { openPostgres } from './postgres.js';
 import { batchRepository } from './repositories/batches.js';
 import { fileRepository } from './repositories/files.js';
 import { keyRepository } from './repositories/keys.js';
+import { rateLimitRepository } from './repositories/rate-limits.js';
 import { teamRepository } from './repositories/teams.js';
 import type { Database } from './schema.js';
 import { openSqlite } from './sqlite.js';
@@ -43,6 +44,7 @@ function storeOver(db: Kysely<Database>): Store {
     batches: batchRepository(db),
     keys: keyRepository(db),
     teams: teamRepository(db),
+    rateLimits: rateLimitRepository(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

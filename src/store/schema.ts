@@ -28,6 +28,8 @@ export interface FilesTable extends OwnerColumns {
   /** JSON array of strings. */
   line_models: string;
   source_batch_id: string | null;
+  /** Added by migration 0002; null for files inspected before it. */
+  input_tokens: number | null;
 }
 
 export interface FileCopiesTable {
@@ -86,12 +88,21 @@ export interface TeamsTable {
   updated_at_ms: number;
 }
 
+/** One fixed rate-limit window of one subject (a key), by its start time. */
+export interface RateWindowsTable {
+  subject: string;
+  window_start_ms: number;
+  requests: number;
+  tokens: number;
+}
+
 export interface Database {
   files: FilesTable;
   file_copies: FileCopiesTable;
   batches: BatchesTable;
   keys: KeysTable;
   teams: TeamsTable;
+  rate_windows: RateWindowsTable;
 }
 
 /** The tables whose rows carry an owner and are listed page by page. */

@@ -32,6 +32,7 @@ export const fileRecord = (over: Partial<FileRecord> = {}): FileRecord => ({
   modelGroups: ['gpt-4o', 'gpt-4o-mini'],
   lineCount: 1_234,
   lineModels: ['gpt-4o'],
+  inputTokens: 3_000_000_017,
   sourceBatchId: null,
   owner: owner('hash-a', 'team-1', 'user-1'),
   ...over,
@@ -137,6 +138,7 @@ export const bareFile = (id: string): FileRecord =>
     modelGroups: [],
     lineCount: null,
     lineModels: [],
+    inputTokens: null,
     sourceBatchId: null,
     owner: ADMIN_OWNER,
   });

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BatchStatus } from '../../src/contracts/openai.js';
 import { BATCH_STATUSES } from '../../src/contracts/openai.js';
-import type { ListCursor, Page, Store } from '../../src/domain/ports/store.js';
+import type { ListCursor, Page, RateCharge, Store } from '../../src/domain/ports/store.js';
 import type { OwnerScope } from '../../src/domain/principal.js';
 import { postgresForTests } from '../helpers/postgres.js';
 import { backendsFor } from './backends.js';
@@ -482,6 +482,29 @@ for (const backend of backends) {
         await store.keys.addSpend('hash-missing', 1);
         expect((await store.teams.get('team-1'))?.spend).toBe(6.5);
       });
+
+      it('resets spend only while spend and reset time are as expected (compare-and-set)', async () => {
+        await store.keys.insert(keyRecord({ spend: 4.5, budgetResetAtMs: T0 + 100 }));
+        const reset = { nextResetAtMs: T0 + 900, updatedAtMs: T0 + 200 };
+        // Spend moved since it was read: nothing happens, so that booking is not wiped.
+        expect(await store.keys.resetSpend('hash-a', { ...reset, expected: { spend: 4, budgetResetAtMs: T0 + 100 } })).toBe(false);
+        // Another replica already reset this window.
+        expect(await store.keys.resetSpend('hash-a', { ...reset, expected: { spend: 4.5, budgetResetAtMs: T0 + 50 } })).toBe(false);
+        expect((await store.keys.get('hash-a'))?.spend).toBe(4.5);
+        expect(await store.keys.resetSpend('hash-a', { ...reset, expected: { spend: 4.5, budgetResetAtMs: T0 + 100 } })).toBe(true);
+        expect(await store.keys.get('hash-a')).toEqual(
+          keyRecord({ spend: 0, budgetResetAtMs: T0 + 900, updatedAtMs: T0 + 200 }),
+        );
+        // Racing resets of the same window: exactly one wins.
+        await store.keys.update('hash-a', { spend: 2.25, budgetResetAtMs: T0 + 1_000 });
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () =>
+            store.keys.resetSpend('hash-a', { ...reset, expected: { spend: 2.25, budgetResetAtMs: T0 + 1_000 } }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.keys.resetSpend('hash-missing', { ...reset, expected: { spend: 0, budgetResetAtMs: T0 } })).toBe(false);
+      });
     });
 
     describe('teams', () => {
@@ -514,6 +537,74 @@ for (const backend of backends) {
         await store.teams.insert(teamRecord({ spend: 1.5 }));
         await Promise.all(Array.from({ length: 16 }, () => store.teams.addSpend('team-1', 0.5)));
         expect((await store.teams.get('team-1'))?.spend).toBe(9.5);
+      });
+
+      it('resets spend only while spend and reset time are as expected (compare-and-set)', async () => {
+        await store.teams.insert(teamRecord({ spend: 7.5, budgetResetAtMs: T0 + 100 }));
+        const reset = { nextResetAtMs: T0 + 900, updatedAtMs: T0 + 200 };
+        expect(await store.teams.resetSpend('team-1', { ...reset, expected: { spend: 7, budgetResetAtMs: T0 + 100 } })).toBe(false);
+        expect((await store.teams.get('team-1'))?.spend).toBe(7.5);
+        expect(await store.teams.resetSpend('team-1', { ...reset, expected: { spend: 7.5, budgetResetAtMs: T0 + 100 } })).toBe(true);
+        expect(await store.teams.get('team-1')).toEqual(teamRecord({ spend: 0, budgetResetAtMs: T0 + 900, updatedAtMs: T0 + 200 }));
+        expect(await store.teams.resetSpend('team-1', { ...reset, expected: { spend: 7.5, budgetResetAtMs: T0 + 100 } })).toBe(false);
+      });
+    });
+
+    describe('rate limits', () => {
+      const charge = (over: Partial<RateCharge> = {}): RateCharge => ({
+        subject: 'key:hash-a',
+        windowStartMs: T0,
+        requests: 1,
+        tokens: 10,
+        maxRequests: 5,
+        maxTokens: 100,
+        ...over,
+      });
+
+      it('adds a charge while every counter stays within its limit, all or nothing', async () => {
+        expect(await store.rateLimits.charge(charge({ requests: 3, tokens: 40 }))).toEqual({ admitted: true, requests: 3, tokens: 40 });
+        expect(await store.rateLimits.charge(charge({ requests: 2, tokens: 60 }))).toEqual({ admitted: true, requests: 5, tokens: 100 });
+        // Over requests, then over tokens alone: refused, and neither counter moves.
+        expect(await store.rateLimits.charge(charge({ requests: 1, tokens: 0 }))).toEqual({ admitted: false, requests: 5, tokens: 100 });
+        expect(await store.rateLimits.charge(charge({ requests: 0, tokens: 1 }))).toEqual({ admitted: false, requests: 5, tokens: 100 });
+        // A null limit is no limit.
+        expect(await store.rateLimits.charge(charge({ requests: 0, tokens: 5_000_000_000, maxTokens: null }))).toEqual({
+          admitted: true,
+          requests: 5,
+          tokens: 5_000_000_100,
+        });
+      });
+
+      it('keeps windows and subjects apart', async () => {
+        await store.rateLimits.charge(charge({ requests: 5 }));
+        expect((await store.rateLimits.charge(charge({ windowStartMs: T0 + 60_000 }))).admitted).toBe(true);
+        expect((await store.rateLimits.charge(charge({ subject: 'key:hash-b' }))).admitted).toBe(true);
+        expect((await store.rateLimits.charge(charge())).admitted).toBe(false);
+      });
+
+      it('never overshoots a limit under concurrent charges, from two stores', async () => {
+        const other = await opened.reopen();
+        const results = await Promise.all(
+          Array.from({ length: 30 }, (_, i) =>
+            (i % 2 === 0 ? store : other).rateLimits.charge(charge({ maxRequests: 12, maxTokens: null })),
+          ),
+        );
+        expect(results.filter((r) => r.admitted)).toHaveLength(12);
+        expect(await store.rateLimits.charge(charge({ requests: 0, tokens: 0, maxRequests: null, maxTokens: null }))).toMatchObject({
+          requests: 12,
+          tokens: 120,
+        });
+      });
+
+      it('prunes a subject\'s windows that started before a time', async () => {
+        await store.rateLimits.charge(charge({ windowStartMs: T0, requests: 5 }));
+        await store.rateLimits.charge(charge({ windowStartMs: T0 + 60_000, requests: 5 }));
+        await store.rateLimits.charge(charge({ subject: 'key:hash-b', windowStartMs: T0, requests: 5 }));
+        await store.rateLimits.prune('key:hash-a', T0 + 60_000);
+        // The pruned window starts from zero again; the others keep their counts.
+        expect(await store.rateLimits.charge(charge({ windowStartMs: T0 }))).toEqual({ admitted: true, requests: 1, tokens: 10 });
+        expect((await store.rateLimits.charge(charge({ windowStartMs: T0 + 60_000 }))).admitted).toBe(false);
+        expect((await store.rateLimits.charge(charge({ subject: 'key:hash-b', windowStartMs: T0 }))).admitted).toBe(false);
       });
     });
   });

@@ -26,6 +26,12 @@ export interface FileRecord {
   readonly lineCount: number | null;
   /** Distinct `body.model` values of a batch input's lines, checked against key access at create. */
   readonly lineModels: readonly string[];
+  /**
+   * Estimated input tokens of a batch input's lines (UTF-8 bytes of their prompt text ÷ 4),
+   * counted during the upload inspection and charged against `tpm_limit` at batch create; null
+   * when the file was not inspected.
+   */
+  readonly inputTokens: number | null;
   /** The batch that produced an output or error file. */
   readonly sourceBatchId: string | null;
   readonly owner: Owner;
@@ -120,6 +126,7 @@ export interface Store {
   readonly batches: BatchRepository;
   readonly keys: KeyRepository;
   readonly teams: TeamRepository;
+  readonly rateLimits: RateLimitRepository;
   /** Fails when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -174,6 +181,19 @@ export interface KeyRepository {
   list(query: { teamId?: string | undefined; userId?: string | undefined }): Promise<KeyRecord[]>;
   /** Adds to the key's spend (and its team's, when it has one) in one statement each. */
   addSpend(keyHash: string, amount: number): Promise<void>;
+  /** Starts a new budget window; see {@link BudgetReset}. */
+  resetSpend(keyHash: string, reset: BudgetReset): Promise<boolean>;
+}
+
+/**
+ * A compare-and-set budget reset: spend becomes 0 and the next reset time is stored only while the
+ * row still holds `expected`, so two replicas resetting at once reset once, and spend booked
+ * between the read and the reset is never wiped. Returns whether this call did the reset.
+ */
+export interface BudgetReset {
+  readonly expected: { readonly spend: number; readonly budgetResetAtMs: number };
+  readonly nextResetAtMs: number;
+  readonly updatedAtMs: number;
 }
 
 export interface TeamRecord {
@@ -202,4 +222,37 @@ export interface TeamRepository {
   update(teamId: string, update: TeamUpdate): Promise<void>;
   list(): Promise<TeamRecord[]>;
   addSpend(teamId: string, amount: number): Promise<void>;
+  /** Starts a new budget window; see {@link BudgetReset}. */
+  resetSpend(teamId: string, reset: BudgetReset): Promise<boolean>;
+}
+
+/**
+ * What one request to start work adds to a fixed rate window (e.g. a key's current minute).
+ * Counters live in the store, not in process memory, so every replica charges the same window.
+ */
+export interface RateCharge {
+  /** Whose window: `key:<hash>`. */
+  readonly subject: string;
+  /** Start of the window (ms); windows are identified by their start. */
+  readonly windowStartMs: number;
+  readonly requests: number;
+  readonly tokens: number;
+  /** Limits the counters must stay within after the charge; null = unlimited. */
+  readonly maxRequests: number | null;
+  readonly maxTokens: number | null;
+}
+
+export interface RateWindowCounts {
+  /** Whether the charge was added (all-or-nothing). */
+  readonly admitted: boolean;
+  /** The window's counters after the charge (admitted) or as found (refused). */
+  readonly requests: number;
+  readonly tokens: number;
+}
+
+export interface RateLimitRepository {
+  /** Adds the charge only if every counter stays within its limit, atomically across replicas. */
+  charge(charge: RateCharge): Promise<RateWindowCounts>;
+  /** Forgets the subject's windows that started before `beforeMs`. */
+  prune(subject: string, beforeMs: number): Promise<void>;
 }

@@ -18,6 +18,7 @@ const toRow = (f: FileRecord): FilesTable => ({
   line_count: f.lineCount,
   line_models: toJson(f.lineModels),
   source_batch_id: f.sourceBatchId,
+  input_tokens: f.inputTokens,
   ...ownerColumns(f.owner),
 });
 
@@ -34,6 +35,7 @@ const fromRow = (r: Selectable<FilesTable>): FileRecord => ({
   lineCount: r.line_count,
   lineModels: fromJson<string[]>(r.line_models),
   sourceBatchId: r.source_batch_id,
+  inputTokens: r.input_tokens,
   owner: ownerOfRow(r),
 });
 

@@ -107,5 +107,18 @@ export function keyRepository(db: Kysely<Database>): KeyRepository {
           .where('team_id', '=', (eb) => eb.selectFrom('keys').select('team_id').where('key_hash', '=', keyHash))
           .execute();
       }),
+
+    // Compare-and-set on (spend, reset time): a concurrent reset or booking makes this a no-op
+    // and the caller reads again, so a reset never wipes spend it did not see.
+    resetSpend: async (keyHash, reset) => {
+      const result = await db
+        .updateTable('keys')
+        .set({ spend: 0, budget_reset_at_ms: reset.nextResetAtMs, updated_at_ms: reset.updatedAtMs })
+        .where('key_hash', '=', keyHash)
+        .where('spend', '=', reset.expected.spend)
+        .where('budget_reset_at_ms', '=', reset.expected.budgetResetAtMs)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
   };
 }

@@ -75,5 +75,18 @@ export function teamRepository(db: Kysely<Database>): TeamRepository {
         .where('team_id', '=', teamId)
         .execute();
     },
+
+    // Compare-and-set on (spend, reset time): a concurrent reset or booking makes this a no-op
+    // and the caller reads again, so a reset never wipes spend it did not see.
+    resetSpend: async (teamId, reset) => {
+      const result = await db
+        .updateTable('teams')
+        .set({ spend: 0, budget_reset_at_ms: reset.nextResetAtMs, updated_at_ms: reset.updatedAtMs })
+        .where('team_id', '=', teamId)
+        .where('spend', '=', reset.expected.spend)
+        .where('budget_reset_at_ms', '=', reset.expected.budgetResetAtMs)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
   };
 }
