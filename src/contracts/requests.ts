@@ -22,15 +22,18 @@ export const filePurposeSchema = z.enum(FILE_UPLOAD_PURPOSES, {
   error: `purpose must be one of ${FILE_UPLOAD_PURPOSES.join(', ')}`,
 });
 
+// Key length is checked on the whole record: a failing key schema inside z.record is reported
+// with the record's own message ("must be an object…"), which hides what is wrong.
 const metadataSchema = z
   .record(
-    z.string().max(64, { error: 'metadata keys must be at most 64 characters' }),
+    z.string(),
     z.string({ error: 'metadata values must be strings' }).max(512, {
       error: 'metadata values must be at most 512 characters',
     }),
     { error: 'metadata must be an object of string values' },
   )
-  .refine((m) => Object.keys(m).length <= 16, { error: 'metadata may hold at most 16 pairs' });
+  .refine((m) => Object.keys(m).length <= 16, { error: 'metadata may hold at most 16 pairs' })
+  .refine((m) => Object.keys(m).every((key) => key.length <= 64), { error: 'metadata keys must be at most 64 characters' });
 
 export const createBatchSchema = z.looseObject({
   input_file_id: z.string({ error: "Missing required parameter: 'input_file_id'." }).min(1),

@@ -2,6 +2,16 @@ import { GatewayError } from './gateway-error.js';
 
 export type UpstreamFailure = 'http' | 'timeout' | 'connection';
 
+/** An upstream object id and the gateway id clients know it by. */
+export type UpstreamIdPair = readonly [upstreamRef: string, gatewayId: string];
+
+/** `text` with every upstream id of `ids` replaced by its gateway id. */
+export const replaceUpstreamIds = (text: string, ids: readonly UpstreamIdPair[]): string => {
+  let out = text;
+  for (const [ref, id] of ids) if (ref !== '') out = out.split(ref).join(id);
+  return out;
+};
+
 /**
  * A failed call to an upstream deployment, classified at the adapter edge. It names the
  * deployment (never its key) and turns itself into the client-facing error: upstream 4xx keep
@@ -51,6 +61,27 @@ export class UpstreamError extends Error {
     return this.failure === 'http' && this.status === 404;
   }
 
+  /**
+   * The same failure with each upstream id in its message replaced by the gateway id the client
+   * knows: upstreams name the object they could not use ("Cannot find file file-…"), and raw
+   * upstream ids never reach a response.
+   */
+  withGatewayIds(ids: readonly UpstreamIdPair[]): UpstreamError {
+    const message = replaceUpstreamIds(this.upstreamMessage, ids);
+    if (message === this.upstreamMessage) return this;
+    return new UpstreamError({
+      deploymentId: this.deploymentId,
+      failure: this.failure,
+      status: this.status,
+      message,
+      type: this.upstreamType,
+      code: this.upstreamCode,
+      param: this.upstreamParam,
+      retryAfterSeconds: this.retryAfterSeconds,
+      cause: this.cause,
+    });
+  }
+
   toGatewayError(): GatewayError {
     if (this.failure === 'timeout') {
       return new GatewayError('upstream_timeout', `Deployment '${this.deploymentId}' did not answer in time.`, {
@@ -80,3 +111,7 @@ export class UpstreamError extends Error {
     return new GatewayError('upstream_error', this.upstreamMessage, options);
   }
 }
+
+/** `err` with upstream ids replaced when it is an `UpstreamError`; any other error unchanged. */
+export const withGatewayIds = (err: unknown, ids: readonly UpstreamIdPair[]): unknown =>
+  err instanceof UpstreamError ? err.withGatewayIds(ids) : err;

@@ -11,7 +11,7 @@ import type { FileService } from '../domain/files/file-service.js';
 import type { KeyService } from '../domain/keys/key-service.js';
 import type { TeamService } from '../domain/keys/team-service.js';
 import { ADMIN_PRINCIPAL } from '../domain/principal.js';
-import { installErrorHandling } from './error-handler.js';
+import { answerFrameworkError, installErrorHandling } from './error-handler.js';
 import { withRedactedRequests } from './log-redaction.js';
 import { presentedKey } from './request-context.js';
 import { adminRoutes } from './routes/admin.js';
@@ -45,6 +45,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 8 * 1024 * 1024,
     // Ids never contain slashes; keep routing strict and predictable.
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: answerFrameworkError,
   });
   installErrorHandling(app);
   app.decorateRequest('principal', null as unknown as typeof ADMIN_PRINCIPAL);
@@ -55,6 +56,10 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   healthRoutes(app, { pingStore: deps.pingStore });
+  // A request may make several upstream calls (placement on a second deployment, minting output
+  // files), each bounded by the upstream timeout, which names the deployment when it fires. The
+  // request as a whole gets twice that, so for a single call the per-call timeout fires first.
+  const requestTimeoutMs = 2 * deps.requestTimeoutMs;
 
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
@@ -69,9 +74,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
             files: deps.files,
             spoolDir: deps.spoolDir,
             maxUploadBytes: deps.maxUploadBytes,
-            requestTimeoutMs: deps.requestTimeoutMs,
+            requestTimeoutMs,
           });
-          batchRoutes(scoped, { batches: deps.batches, requestTimeoutMs: deps.requestTimeoutMs });
+          batchRoutes(scoped, { batches: deps.batches, requestTimeoutMs });
         },
         { prefix },
       );

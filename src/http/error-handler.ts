@@ -3,7 +3,7 @@
  * `{"error":{"message","type","param","code"}}`. Unknown errors are logged with the request id and
  * answered with a generic 500: their text never reaches the client.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../contracts/openai.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { UpstreamError } from '../errors/upstream-error.js';
@@ -52,4 +52,14 @@ export const installErrorHandling = (app: FastifyInstance): void => {
       .status(404)
       .send(envelope(`Unknown route: ${request.method} ${request.url.split('?')[0] ?? ''}`, 'invalid_request_error', null, 'not_found')),
   );
+};
+
+/**
+ * Fastify's router answers some malformed URLs itself, before any hook or error handler runs (a
+ * percent-encoding it cannot decode, a path parameter over `maxParamLength`); its `frameworkErrors`
+ * option sends those through here so they too get the OpenAI envelope.
+ */
+export const answerFrameworkError = (err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void => {
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  void reply.status(status).send(envelope(err.message, 'invalid_request_error', null, null));
 };

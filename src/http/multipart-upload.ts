@@ -49,7 +49,12 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
   try {
     parser = busboy({
       headers,
-      limits: { files: 1, fileSize: options.maxFileBytes, fields: 200, fieldSize: 1024 * 1024 },
+      // Clients (fetch's FormData, the OpenAI SDKs, curl) send filenames as raw UTF-8; busboy's
+      // default, latin1, would turn "données.jsonl" into "donnÃ©es.jsonl".
+      defParamCharset: 'utf8',
+      // busboy reports 'limit' once a file *reaches* fileSize; one byte more lets a file of
+      // exactly the configured maximum through.
+      limits: { files: 1, fileSize: options.maxFileBytes + 1, fields: 200, fieldSize: 1024 * 1024 },
     });
   } catch (err) {
     throw new GatewayError('invalid_request', `Malformed multipart request: ${(err as Error).message}`, { cause: err });

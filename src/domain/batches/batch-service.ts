@@ -6,7 +6,7 @@
 import { TERMINAL_BATCH_STATUSES, type Batch, type ListEnvelope } from '../../contracts/openai.js';
 import type { CreateBatchRequest } from '../../contracts/requests.js';
 import { GatewayError, notFound } from '../../errors/gateway-error.js';
-import { UpstreamError } from '../../errors/upstream-error.js';
+import { replaceUpstreamIds, UpstreamError, withGatewayIds } from '../../errors/upstream-error.js';
 import { assertMayUseModel, mayUseModel } from '../auth/model-access.js';
 import type { Deployment } from '../deployment.js';
 import { placementOrder } from '../deployments/placement.js';
@@ -65,6 +65,7 @@ export class BatchService {
       metadata: request.metadata ?? null,
       createdAt: toSeconds(this.deps.clock.now()),
     };
+    const refIds = candidates.map((c) => [c.ref, file.id] as const);
     const { deployment, upstream } = await this.placeOnFirstThatAccepts(
       placementOrder(candidates.map((c) => c.d), this.deps.health, this.deps.random),
       (d) => ({
@@ -75,7 +76,9 @@ export class BatchService {
         outputExpiresAfter: request.output_expires_after ?? null,
       }),
       signal,
-    );
+    ).catch((err: unknown) => {
+      throw withGatewayIds(err, refIds);
+    });
     const now = this.deps.clock.now();
     const id = newBatchId();
     const base = { id, deploymentId: deployment.id, modelGroup: modelGroup ?? deployment.modelGroup, owner: ownerOf(principal) };
@@ -103,7 +106,7 @@ export class BatchService {
   /** Reads the batch from its deployment and stores what changed; also used by the lifecycle worker. */
   async refresh(batch: BatchRecord, signal: AbortSignal): Promise<Batch> {
     const adapter = this.adapterOf(batch);
-    const upstream = await this.call(adapter, () => adapter.retrieveBatch(batch.upstreamRef, { signal }));
+    const upstream = await this.call(adapter, batch, () => adapter.retrieveBatch(batch.upstreamRef, { signal }));
     return this.store(batch, upstream, signal);
   }
 
@@ -119,7 +122,7 @@ export class BatchService {
       const d = adapter.deployment;
       throw new GatewayError('unsupported_operation', `Deployment '${d.id}' (${d.provider}) does not support cancelling batches.`);
     }
-    const upstream = await this.call(adapter, () => adapter.cancelBatch(batch.upstreamRef, { signal }));
+    const upstream = await this.call(adapter, batch, () => adapter.cancelBatch(batch.upstreamRef, { signal }));
     return this.store(batch, upstream, signal);
   }
 
@@ -225,26 +228,42 @@ export class BatchService {
     signal: AbortSignal,
   ): Promise<Batch> {
     const adapter = this.deps.registry.adapterFor(this.deps.directory.holding(batch.deploymentId, 'batch'));
-    const [outputFileId, errorFileId] = await Promise.all([
+    const [outputFileId, errorFileId, errors] = await Promise.all([
       mintBatchFile(this.deps, batch, adapter, upstream.outputFileRef, 'batch_output', signal),
       mintBatchFile(this.deps, batch, adapter, upstream.errorFileRef, 'batch_error', signal),
+      this.errorsWithGatewayIds(upstream, batch, inputFileId),
     ]);
-    return toWireBatch(upstream, { id: batch.id, inputFileId, outputFileId, errorFileId }, defaults);
+    return toWireBatch({ ...upstream, errors }, { id: batch.id, inputFileId, outputFileId, errorFileId }, defaults);
+  }
+
+  /** Batch-level error messages name the batch and its input file by the upstream's ids; clients know ours. */
+  private async errorsWithGatewayIds(
+    upstream: UpstreamBatch,
+    batch: Pick<BatchRecord, 'id' | 'deploymentId'>,
+    inputFileId: string,
+  ): Promise<UpstreamBatch['errors']> {
+    if (upstream.errors === null || upstream.errors.length === 0) return upstream.errors;
+    const copy = (await this.deps.store.files.copies(inputFileId)).find((c) => c.deploymentId === batch.deploymentId);
+    const ids = [[upstream.ref, batch.id] as const, ...(copy === undefined ? [] : [[copy.upstreamRef, inputFileId] as const])];
+    return upstream.errors.map((e) => ({ ...e, message: replaceUpstreamIds(e.message, ids) }));
   }
 
   private adapterOf(batch: BatchRecord): ProviderAdapter {
     return this.deps.registry.adapterFor(this.deps.directory.holding(batch.deploymentId, 'batch'));
   }
 
-  /** Runs an upstream call on a batch's own deployment, keeping its health up to date. */
-  private async call<T>(adapter: ProviderAdapter, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs an upstream call on a batch's own deployment, keeping its health up to date; an upstream
+   * message naming the batch names it by its gateway id.
+   */
+  private async call<T>(adapter: ProviderAdapter, batch: BatchRecord, fn: () => Promise<T>): Promise<T> {
     try {
       const result = await fn();
       this.deps.health.recordSuccess(adapter.deployment.id);
       return result;
     } catch (err) {
       if (err instanceof UpstreamError && err.retryable) this.deps.health.recordFailure(adapter.deployment.id, err.message);
-      throw err;
+      throw withGatewayIds(err, [[batch.upstreamRef, batch.id]]);
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { FileDeleted, FileObject, ListEnvelope } from '../../contracts/openai.js';
 import { GatewayError, notFound } from '../../errors/gateway-error.js';
-import { UpstreamError } from '../../errors/upstream-error.js';
+import { UpstreamError, withGatewayIds } from '../../errors/upstream-error.js';
 import { placementOrder } from '../deployments/placement.js';
 import { canSee, scopeOf, type Principal } from '../principal.js';
 import type { UpstreamContent } from '../ports/provider-adapter.js';
@@ -74,9 +74,9 @@ export class FileService {
       try {
         return await adapter.openFileContent(copy.upstreamRef, { signal });
       } catch (err) {
-        if (!(err instanceof UpstreamError) || !(err.retryable || err.isNotFound)) throw err;
+        if (!(err instanceof UpstreamError) || !(err.retryable || err.isNotFound)) throw withGatewayIds(err, [[copy.upstreamRef, file.id]]);
         if (err.retryable) this.deps.health.recordFailure(copy.deploymentId, err.message);
-        lastError = err;
+        lastError = err.withGatewayIds([[copy.upstreamRef, file.id]]);
       }
     }
     if (lastError instanceof UpstreamError && lastError.isNotFound) {
@@ -107,7 +107,7 @@ export class FileService {
         try {
           await adapter.deleteFile(copy.upstreamRef, { signal });
         } catch (err) {
-          if (!(err instanceof UpstreamError && err.isNotFound)) throw err;
+          if (!(err instanceof UpstreamError && err.isNotFound)) throw withGatewayIds(err, [[copy.upstreamRef, file.id]]);
         }
       }
       await this.deps.store.files.deleteCopy(file.id, copy.deploymentId);

@@ -3,12 +3,15 @@
  * `expires_after[anchor]`, Azure's dotted `expires_after.anchor`, and LiteLLM's
  * `target_model_names` as a comma list, repeated `target_model_names[]` or indexed `[0]` fields.
  */
+import { z } from 'zod';
 import type { ExpiresAfter, FileUploadPurpose } from '../../contracts/openai.js';
 import { expiresAfterSchema, filePurposeSchema } from '../../contracts/requests.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { parseRequest } from '../validation.js';
 
 type Fields = ReadonlyMap<string, readonly string[]>;
+
+const purposeFieldSchema = z.object({ purpose: filePurposeSchema });
 
 const one = (fields: Fields, ...names: string[]): string | undefined => {
   for (const name of names) {
@@ -23,7 +26,8 @@ export const purposeOf = (fields: Fields): FileUploadPurpose => {
   if (purpose === undefined) {
     throw new GatewayError('missing_required_parameter', "Missing required parameter: 'purpose'.", { param: 'purpose' });
   }
-  return parseRequest(filePurposeSchema, purpose);
+  // Parsed as a field of an object so a bad value is reported with `param: 'purpose'`.
+  return parseRequest(purposeFieldSchema, { purpose }).purpose;
 };
 
 export const expiresAfterOf = (fields: Fields): ExpiresAfter | null => {

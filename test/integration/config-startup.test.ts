@@ -1,0 +1,161 @@
+/**
+ * Start-up of the built `batchgate` process (issue 2 points 1 and 2), as users run it: a missing
+ * environment variable or a misspelt key stops it with an exit code ≠ 0 and a message naming the
+ * problem; with no `--config` and `OPENAI_API_KEY` set it serves a default OpenAI deployment (here
+ * pointed at a fake with `OPENAI_BASE_URL`); SIGTERM and SIGINT end it with exit code 0.
+ * Needs `npm run build` first.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream.js';
+import { REPO_ROOT, spawnGateway, tempDir, type TempDir } from '../helpers/gateway.js';
+import { bodyOf, idOf, jsonl, WireClient } from '../conformance/wire-client.js';
+
+const UPSTREAM_KEY = 'sk-upstream-config-startup-0123456789';
+
+interface Ended {
+  /** The exit code, or 'listening' when the process started although it should not have. */
+  readonly code: number | null | 'listening';
+  readonly output: string;
+}
+
+/** Runs `batchgate serve` until it exits; a process that starts listening is stopped and reported. */
+const runToExit = (args: readonly string[], env: Record<string, string>, dataDir: string): Promise<Ended> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    let listening = false;
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (!listening && output.includes('batchgate listening')) {
+        listening = true;
+        child.kill('SIGKILL');
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: listening ? 'listening' : code, output }));
+  });
+
+let fake: FakeUpstream;
+let dir: TempDir;
+
+beforeAll(async () => {
+  fake = await startFakeUpstream({ flavor: 'openai', apiKey: UPSTREAM_KEY });
+  dir = await tempDir('bg-config-');
+});
+
+afterAll(async () => {
+  await fake?.close();
+  await dir?.remove();
+});
+
+const configFile = async (name: string, yaml: string): Promise<string> => {
+  const path = join(dir.path, name);
+  await writeFile(path, yaml);
+  return path;
+};
+
+const deployment = (apiKey: string): string => `model_list:
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: ${fake.baseUrl}
+      api_key: ${apiKey}
+`;
+
+describe('start-up stops on a bad configuration', () => {
+  it('a missing environment variable is named, and the exit code is not 0', async () => {
+    const path = await configFile('missing-env.yaml', deployment('os.environ/BG_TEST_UNSET_UPSTREAM_KEY'));
+    const ended = await runToExit(['--config', path], {}, join(dir.path, 'data-missing-env'));
+    expect(ended.code, ended.output).not.toBe(0);
+    expect(ended.code, ended.output).not.toBe('listening');
+    expect(ended.output).toContain('environment variable BG_TEST_UNSET_UPSTREAM_KEY is not set');
+    expect(ended.output).toContain('model_list');
+  });
+
+  it('every missing variable is reported in one run', async () => {
+    const path = await configFile(
+      'missing-two.yaml',
+      `${deployment('os.environ/BG_TEST_UNSET_A')}general_settings:\n  master_key: os.environ/BG_TEST_UNSET_B\n`,
+    );
+    const ended = await runToExit(['--config', path], {}, join(dir.path, 'data-missing-two'));
+    expect(ended.code, ended.output).not.toBe(0);
+    expect(ended.output).toContain('BG_TEST_UNSET_A');
+    expect(ended.output).toContain('BG_TEST_UNSET_B');
+  });
+
+  it('a misspelt key of ours is reported with the key it probably means', async () => {
+    const path = await configFile('typo.yaml', `${deployment(UPSTREAM_KEY)}general_settings:\n  master_kye: sk-typo\n`);
+    const ended = await runToExit(['--config', path], {}, join(dir.path, 'data-typo'));
+    expect(ended.code, ended.output).not.toBe(0);
+    expect(ended.code, ended.output).not.toBe('listening');
+    expect(ended.output).toContain("general_settings: unknown key 'master_kye' — did you mean 'master_key'?");
+    // The value next to the typo is not echoed.
+    expect(ended.output).not.toContain('sk-typo');
+  });
+
+  it('a misspelt litellm_params is reported', async () => {
+    const path = await configFile(
+      'typo-params.yaml',
+      `model_list:\n  - model_name: gpt-4o-mini\n    litelm_params:\n      model: openai/gpt-4o-mini\n      api_key: ${UPSTREAM_KEY}\n`,
+    );
+    const ended = await runToExit(['--config', path], {}, join(dir.path, 'data-typo-params'));
+    expect(ended.code, ended.output).not.toBe(0);
+    expect(ended.output).toMatch(/unknown key 'litelm_params' — did you mean 'litellm_params'\?/);
+  });
+
+  it('no config and no OPENAI_API_KEY says what to do', async () => {
+    const ended = await runToExit([], {}, join(dir.path, 'data-nothing'));
+    expect(ended.code, ended.output).not.toBe(0);
+    expect(ended.output).toContain('no deployments: pass --config <file> or set OPENAI_API_KEY');
+  });
+
+  it('a config file that does not exist is named', async () => {
+    const path = join(dir.path, 'nope.yaml');
+    const ended = await runToExit(['--config', path], {}, join(dir.path, 'data-nope'));
+    expect(ended.code, ended.output).not.toBe(0);
+    expect(ended.output).toContain(`cannot read config file ${path}: file not found`);
+  });
+});
+
+describe('without --config, with OPENAI_API_KEY', () => {
+  it('serves a default OpenAI deployment with that key, and SIGTERM exits 0', async () => {
+    const gateway = await spawnGateway({
+      dataDir: join(dir.path, 'data-default'),
+      env: { OPENAI_API_KEY: UPSTREAM_KEY, OPENAI_BASE_URL: fake.baseUrl },
+    });
+    try {
+      const api = new WireClient(gateway.url);
+      const before = fake.requests.length;
+      const fileId = idOf(await api.upload('/v1/files', { content: jsonl('gpt-4o-mini', 2) }));
+      const batch = bodyOf(await api.call('POST', '/v1/batches', { json: { input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' } }));
+      expect(batch).toMatchObject({ object: 'batch', input_file_id: fileId });
+      const received = fake.requests.slice(before);
+      expect(received.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/files', 'POST /v1/batches']);
+      for (const r of received) expect(r.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
+    } finally {
+      const code = await gateway.stop();
+      expect(code, gateway.output()).toBe(0);
+    }
+    expect(gateway.output()).toContain('SIGTERM');
+  });
+
+  it('SIGINT exits 0 too', async () => {
+    const gateway = await spawnGateway({
+      dataDir: join(dir.path, 'data-sigint'),
+      env: { OPENAI_API_KEY: UPSTREAM_KEY, OPENAI_BASE_URL: fake.baseUrl },
+    });
+    const exited = new Promise<number | null>((resolve) => gateway.child.once('exit', (code) => resolve(code)));
+    expect((await fetch(`${gateway.url}/health/liveliness`)).status).toBe(200);
+    gateway.child.kill('SIGINT');
+    expect(await exited, gateway.output()).toBe(0);
+  });
+});
