@@ -3,11 +3,12 @@
  * (`components.schemas`): File, file list, delete, Batch in each of its eight statuses, batch
  * list, cancel, a batch's output file, and the error envelope of 400, 401, 404, 413 and 502.
  */
+import { existsSync } from 'node:fs';
 import type { BatchStatus } from '../../src/contracts/openai.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream.js';
 import { startGateway, type InProcessGateway } from '../helpers/gateway.js';
-import { OpenApiValidator, type ResponseSchema } from './openapi.js';
+import { OpenApiValidator, SPEC_PATH, type ResponseSchema } from './openapi.js';
 import { bodyOf, idOf, jsonl, WireClient, type Reply } from './wire-client.js';
 
 const MASTER_KEY = 'sk-master-conformance';
@@ -52,6 +53,19 @@ const createBatch = async (fileId: string): Promise<{ id: string; upstreamId: st
   return { id: idOf(reply), upstreamId, reply };
 };
 
+
+/**
+ * The spec is read from the shared reference folder beside the repository. CI requires it
+ * (BATCHGATE_REQUIRE_OPENAPI_SPEC=1 in .ci/run); a checkout without it skips this file and says so.
+ */
+const SPEC_AVAILABLE = existsSync(SPEC_PATH);
+if (!SPEC_AVAILABLE) {
+  if (process.env.BATCHGATE_REQUIRE_OPENAPI_SPEC === '1') throw new Error(`OpenAPI spec not found at ${SPEC_PATH}`);
+  console.warn(`[conformance] SKIPPED: OpenAPI spec not found at ${SPEC_PATH}; set BATCHGATE_OPENAPI_SPEC to point at it`);
+}
+
+// The whole file runs only when the spec is there (body kept at top-level indentation).
+describe.runIf(SPEC_AVAILABLE)('OpenAPI conformance', () => {
 beforeAll(async () => {
   spec = OpenApiValidator.load();
   fake = await startFakeUpstream({ flavor: 'openai', apiKey: UPSTREAM_KEY, autoProgress: false });
@@ -265,4 +279,5 @@ describe('error bodies conform to ErrorResponse', () => {
     fake.failNext('createBatch', { status: 500 });
     conforms(await call('POST', '/v1/batches', { input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' }), 'ErrorResponse', 502);
   });
+});
 });

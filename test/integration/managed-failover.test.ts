@@ -219,6 +219,21 @@ describe('placement at batch create when a deployment fails', () => {
     expect((await client.batches.list({ limit: 100 })).data.length).toBe(before);
   });
 
+  it('moves on when the first deployment no longer holds its copy of the input (expired or deleted there)', async () => {
+    const file = await uploadManaged(client, jsonl(2));
+    const eu = deploymentOf(gw, UPSTREAM.eu.model);
+    const failuresBefore = gw.gateway.health.stateOf(eu.id).consecutiveFailures;
+    const placed = await placeAfter(file.id, () =>
+      fakes.eu.failNext('createBatch', {
+        status: 400,
+        body: { error: { message: 'Cannot find file file-gone, or project proj_1 does not have access to it.', type: 'invalid_request_error', param: 'file_id', code: null } },
+      }),
+    );
+    expect(placed).toBe(fakes.oa);
+    // A missing copy says nothing about the deployment's health.
+    expect(gw.gateway.health.stateOf(eu.id).consecutiveFailures).toBe(failuresBefore);
+  });
+
   it('does not retry a 400 elsewhere: the client gets it back with its message', async () => {
     const file = await uploadManaged(client, jsonl(2));
     const counts = fakes.all.map((f) => batchCreates(f).length);
@@ -240,6 +255,35 @@ describe('placement at batch create when a deployment fails', () => {
         code: 'token_limit_exceeded',
       },
     });
+    expect(fakes.all.map((f) => batchCreates(f).length)).toEqual(counts.map((n, i) => (i === 0 ? n + 1 : n)));
+  });
+});
+
+describe('placement after a timeout at batch create', () => {
+  let fakes: Fakes;
+  let gw: InProcessGateway;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    fakes = await startFakes();
+    gw = await startGateway({
+      yaml: managedYaml(fakes, { weights: { eu: 1000, oa: 10, us: 1 }, routerSettings: '  allowed_fails: 100\n  timeout: 1\n' }),
+      env: ENV,
+      random: () => 0.5,
+    });
+    client = newClient(gw.url);
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await fakes?.close();
+  });
+
+  it('stops with 504 instead of creating the batch a second time elsewhere', async () => {
+    const file = await uploadManaged(client, jsonl(2));
+    const counts = fakes.all.map((f) => batchCreates(f).length);
+    fakes.eu.hangNext('createBatch');
+    await expect(createBatch(client, file.id)).rejects.toMatchObject({ status: 504 });
+    // eu was asked (and may have created it); nobody else was.
     expect(fakes.all.map((f) => batchCreates(f).length)).toEqual(counts.map((n, i) => (i === 0 ? n + 1 : n)));
   });
 });

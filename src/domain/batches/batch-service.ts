@@ -203,9 +203,11 @@ export class BatchService {
         this.deps.health.recordSuccess(deployment.id);
         return { deployment, upstream };
       } catch (err) {
-        if (!(err instanceof UpstreamError) || !err.retryable || signal.aborted) throw err;
-        this.deps.health.recordFailure(deployment.id, err.message);
-        this.deps.logger.warn({ deploymentId: deployment.id, err: err.message }, 'batch creation failed; trying the next deployment');
+        if (!(err instanceof UpstreamError) || signal.aborted) throw err;
+        const next = nextDeploymentAfter(err);
+        if (next === 'stop') throw err;
+        if (next === 'unhealthy') this.deps.health.recordFailure(deployment.id, err.message);
+        this.deps.logger.warn({ deploymentId: deployment.id, err: err.message, next }, 'batch creation failed; trying the next deployment');
         lastError = err;
       }
     }
@@ -267,3 +269,20 @@ export class BatchService {
     }
   }
 }
+
+/**
+ * Whether a failed create may move on to the next deployment holding the file. Only when the
+ * upstream surely created nothing: it refused (429, 5xx, connection refused), or it no longer
+ * holds its copy of the input (expired or deleted there). A timeout stops: the upstream may have
+ * created the batch anyway, and a second one elsewhere would run (and bill) the work twice.
+ */
+const nextDeploymentAfter = (err: UpstreamError): 'unhealthy' | 'lacks-file' | 'stop' => {
+  if (err.failure === 'timeout') return 'stop';
+  if (err.failure === 'connection') return 'unhealthy';
+  if (err.status === 429 || (err.status !== null && err.status >= 500)) return 'unhealthy';
+  // OpenAI answers an unknown input with 400 "Cannot find file …" (param file_id / input_file_id).
+  const aboutInputFile = err.upstreamParam === 'input_file_id' || err.upstreamParam === 'file_id';
+  const notFound = /cannot find|not found|no such/i.test(err.upstreamMessage);
+  if (err.status === 404 || (err.status === 400 && aboutInputFile && notFound)) return 'lacks-file';
+  return 'stop';
+};

@@ -59,7 +59,7 @@ export const fileRoutes = (app: FastifyInstance, options: FileRoutesOptions): vo
   app.get<IdParams>('/files/:file_id', async (request) => files.retrieve(request.principal, request.params.file_id));
 
   app.get<IdParams>('/files/:file_id/content', async (request, reply) => {
-    const content = await files.content(request.principal, request.params.file_id, signalOf(reply));
+    const content = await files.content(request.principal, request.params.file_id, clientSignal(reply, null));
     void reply.header('content-type', content.contentType);
     if (content.bytes !== null) void reply.header('content-length', String(content.bytes));
     return reply.send(content.body);
