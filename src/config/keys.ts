@@ -153,11 +153,11 @@ export const LITELLM_SETTINGS: KeyLevel = {
 };
 
 export const ROUTER_SETTINGS: KeyLevel = {
-  ours: ['allowed_fails', 'cooldown_time', 'timeout'],
+  ours: ['allowed_fails', 'cooldown_time', 'timeout', 'model_group_alias'],
   litellm: [
     'routing_strategy', 'routing_strategy_args', 'num_retries', 'max_retries', 'retry_after', 'retry_policy',
     'model_group_retry_policy', 'allowed_fails_policy', 'fallbacks', 'context_window_fallbacks',
-    'content_policy_fallbacks', 'default_fallbacks', 'model_group_alias', 'enable_pre_call_checks',
+    'content_policy_fallbacks', 'default_fallbacks', 'enable_pre_call_checks',
     'optional_pre_call_checks', 'redis_host', 'redis_port', 'redis_password', 'redis_url', 'redis_db',
     'cache_responses', 'cache_kwargs', 'caching_groups', 'client_ttl', 'default_litellm_params', 'set_verbose',
     'debug_level', 'stream_timeout', 'enable_tag_filtering', 'tag_routing_prefix', 'routing_groups',

@@ -67,9 +67,19 @@ export async function loadConfig(input: LoadConfigInput, options: LoadConfigOpti
       : await sourceFromFile(input.configPath, input.env, diag, options);
 
   const settings = readSettings(root, env, diag);
+  checkAliases(settings.modelGroupAliases, deployments, diag);
   const runtime = readRuntime(input.overrides, env, diag);
   if (diag.problems.length > 0) throw new ConfigError(diag.problems, input.configPath);
 
   const config: GatewayConfig = { deployments, ...settings, ...runtime, warnings: diag.warnings };
   return deepFreeze(config);
+}
+
+/** An alias must lead to a configured group, and must not shadow one. */
+function checkAliases(aliases: Readonly<Record<string, string>>, deployments: readonly Deployment[], diag: Diagnostics): void {
+  const groups = new Set(deployments.map((d) => d.modelGroup));
+  for (const [alias, group] of Object.entries(aliases)) {
+    if (groups.has(alias)) diag.problem(`router_settings.model_group_alias.${alias}: '${alias}' is already a model group`);
+    else if (!groups.has(group)) diag.problem(`router_settings.model_group_alias.${alias}: '${group}' is not a model group in model_list`);
+  }
 }

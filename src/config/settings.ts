@@ -20,10 +20,17 @@ import {
 } from './fields.js';
 import { GENERAL_SETTINGS, LITELLM_SETTINGS, ROUTER_SETTINGS, type KeyLevel } from './keys.js';
 import { checkKeys } from './typos.js';
+import { z } from 'zod';
 
 export type Settings = Pick<
   GatewayConfig,
-  'masterKey' | 'databaseUrl' | 'limits' | 'loadBalancingOnBatchEndpoints' | 'routing' | 'upstreamTimeoutMs'
+  | 'masterKey'
+  | 'databaseUrl'
+  | 'limits'
+  | 'loadBalancingOnBatchEndpoints'
+  | 'routing'
+  | 'upstreamTimeoutMs'
+  | 'modelGroupAliases'
 >;
 
 const MB = 1024 * 1024;
@@ -63,6 +70,16 @@ class Section {
     return readField(resolveEnvRefs(this.values[key], path, this.env, this.diag), path, field, this.diag);
   }
 }
+
+/** LiteLLM writes an alias as `alias: group` or `alias: {model: group, hidden: true}`. */
+const modelGroupAlias: Field<Record<string, string>> = {
+  schema: z
+    .record(z.string().min(1), z.union([z.string().min(1), z.looseObject({ model: z.string().min(1) })]))
+    .transform((aliases) =>
+      Object.fromEntries(Object.entries(aliases).map(([alias, to]) => [alias, typeof to === 'string' ? to : to.model])),
+    ),
+  expected: 'a mapping of alias to model group name (or to {model: <group>})',
+};
 
 /** An environment variable checked like a config value; its message names the variable, not the value. */
 function fromEnv<T>(env: Env, name: string, field: Field<T>, diag: Diagnostics): T | undefined {
@@ -117,5 +134,6 @@ export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settin
       cooldownSeconds: router.read('cooldown_time', nonNegativeNumber) ?? DEFAULTS.cooldownSeconds,
     },
     upstreamTimeoutMs: Math.round(timeoutSeconds * 1000),
+    modelGroupAliases: router.read('model_group_alias', modelGroupAlias) ?? {},
   };
 }

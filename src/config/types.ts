@@ -22,6 +22,11 @@ export interface GatewayConfig {
     /** `general_settings.max_batch_file_records` (default 50,000). */
     readonly maxBatchLines: number;
   };
+  /**
+   * `router_settings.model_group_alias`: alias → model group. Clients may name a group by its
+   * alias in `target_model_names`, in `body.model` of their lines and in a batch's `model`.
+   */
+  readonly modelGroupAliases: Readonly<Record<string, string>>;
   /** `litellm_settings.enable_loadbalancing_on_batch_endpoints`. */
   readonly loadBalancingOnBatchEndpoints: boolean;
   readonly routing: {

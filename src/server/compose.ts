@@ -47,7 +47,7 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
   const clock = options.clock ?? systemClock;
   const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const registry = createProviderRegistry({ timeoutMs: config.upstreamTimeoutMs });
-  const directory = new DeploymentDirectory(config.deployments);
+  const directory = new DeploymentDirectory(config.deployments, config.modelGroupAliases);
   const health = new DeploymentHealth(clock, config.routing.allowedFails, config.routing.cooldownSeconds);
   const deps: ServiceDeps = {
     store,

@@ -43,7 +43,11 @@ export class BatchService {
     const modelGroup = this.modelGroupOf(file, request.model);
     if (modelGroup !== null) assertMayUseModel(principal, modelGroup);
     // Every model the lines name is checked, not only the first line or the upload field.
-    if (principal.models !== null) for (const model of file.lineModels) assertMayUseModel(principal, model, 'body.model in the input file');
+    if (principal.models !== null) {
+      for (const model of file.lineModels) {
+        assertMayUseModel(principal, this.deps.directory.canonicalGroup(model) ?? model, 'body.model in the input file');
+      }
+    }
     await this.admission.admit(principal, { file, modelGroup });
 
     const copies = await this.deps.store.files.copies(file.id);
@@ -139,7 +143,7 @@ export class BatchService {
       scope: scopeOf(principal),
       after,
       limit: input.limit,
-      modelGroups: input.modelGroups,
+      modelGroups: input.modelGroups?.map((g) => this.deps.directory.canonicalGroup(g) ?? g),
     });
     const data = page.items.map((b) => b.object);
     return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
@@ -167,13 +171,14 @@ export class BatchService {
   }
 
   /** The model group a batch runs for: the one its managed file targets, or the one it names. */
-  private modelGroupOf(file: FileRecord, model: string | undefined): string | null {
+  private modelGroupOf(file: FileRecord, named: string | undefined): string | null {
     if (file.modelGroups.length === 0) return null;
-    if (model !== undefined) {
+    if (named !== undefined) {
+      const model = this.deps.directory.canonicalGroup(named) ?? named;
       if (!file.modelGroups.includes(model)) {
         throw new GatewayError(
           'model_mismatch',
-          `model '${model}' is not a target of file ${file.id} (${file.modelGroups.join(', ')}).`,
+          `model '${named}' is not a target of file ${file.id} (${file.modelGroups.join(', ')}).`,
           { param: 'model' },
         );
       }

@@ -10,7 +10,14 @@ export class DeploymentDirectory {
   private readonly byIdMap = new Map<string, Deployment>();
   private readonly byGroupMap = new Map<string, Deployment[]>();
 
-  constructor(readonly all: readonly Deployment[]) {
+  /**
+   * @param aliases `router_settings.model_group_alias`: alias → group. Lookups by group name
+   * accept an alias too; `canonicalGroup` says which group it stands for.
+   */
+  constructor(
+    readonly all: readonly Deployment[],
+    private readonly aliases: Readonly<Record<string, string>> = {},
+  ) {
     for (const d of all) {
       this.byIdMap.set(d.id, d);
       const group = this.byGroupMap.get(d.modelGroup) ?? [];
@@ -35,12 +42,25 @@ export class DeploymentDirectory {
     return d;
   }
 
+  /** The group a name stands for: itself when it is a group, its target when it is an alias. */
+  canonicalGroup(name: string): string | undefined {
+    if (this.byGroupMap.has(name)) return name;
+    const target = this.aliases[name];
+    return target !== undefined && this.byGroupMap.has(target) ? target : undefined;
+  }
+
+  /** Every name a group answers to: the group and its aliases. */
+  namesOf(group: string): string[] {
+    return [group, ...Object.keys(this.aliases).filter((alias) => this.aliases[alias] === group)];
+  }
+
   group(name: string): readonly Deployment[] {
-    return this.byGroupMap.get(name) ?? [];
+    const canonical = this.canonicalGroup(name);
+    return canonical === undefined ? [] : (this.byGroupMap.get(canonical) ?? []);
   }
 
   hasGroup(name: string): boolean {
-    return this.byGroupMap.has(name);
+    return this.canonicalGroup(name) !== undefined;
   }
 
   groupNames(): string[] {

@@ -50,18 +50,21 @@ export async function uploadFile(deps: ServiceDeps, input: UploadInput): Promise
   }
   if (input.file.bytes === 0) throw new GatewayError('empty_file', 'The file is empty.', { param: 'file' });
 
-  let groups = [...new Set(input.targetModelNames)];
-  for (const group of groups) {
-    if (!deps.directory.hasGroup(group)) {
-      throw new GatewayError('model_not_found', `target_model_names: '${group}' is not a configured model group.`, {
+  // Target groups are stored by their canonical name, whichever alias the client used.
+  let groups: string[] = [];
+  for (const name of new Set(input.targetModelNames)) {
+    const group = deps.directory.canonicalGroup(name);
+    if (group === undefined) {
+      throw new GatewayError('model_not_found', `target_model_names: '${name}' is not a configured model group.`, {
         param: 'target_model_names',
       });
     }
     assertMayUseModel(input.principal, group, 'target_model_names');
+    if (!groups.includes(group)) groups.push(group);
   }
   const inspection = isBatch ? await inspect(deps, input, groups) : null;
   if (groups.length === 0 && inspection !== null && loadBalances(deps, input, inspection)) {
-    groups = [...inspection.models];
+    groups = [...new Set([...inspection.models].map((m) => deps.directory.canonicalGroup(m) ?? m))];
   }
   const targets = groups.length > 0 ? managedTargets(deps, groups) : [plainTarget(deps, input)];
   // However a plain upload was routed (a `model` hint, a provider, the default deployment), a
@@ -110,11 +113,13 @@ async function inspect(deps: ServiceDeps, input: UploadInput, groups: readonly s
   const managed = groups.length > 0;
   const inspector = new BatchFileInspector({
     maxLines: deps.limits.maxBatchLines,
-    allowedModels: managed ? new Set(groups) : null,
+    // Lines may name a target group by any of its names (the group or an alias).
+    allowedModels: managed ? new Set(groups.flatMap((g) => deps.directory.namesOf(g))) : null,
     requireModel: managed,
     checkModel: (model, lineNo) => {
       // A restricted key may not name in its lines a model it could not call directly (VERIA-39).
-      if (input.principal.models !== null) assertMayUseModel(input.principal, model, `body.model on line ${lineNo}`);
+      const group = deps.directory.canonicalGroup(model) ?? model;
+      if (input.principal.models !== null) assertMayUseModel(input.principal, group, `body.model on line ${lineNo}`);
     },
   });
   for await (const line of splitLines(input.file.open())) {
