@@ -10,6 +10,7 @@ import { replaceUpstreamIds, UpstreamError, withGatewayIds } from '../../errors/
 import { assertMayUseModel, mayUseModel } from '../auth/model-access.js';
 import type { Deployment } from '../deployment.js';
 import { placementOrder } from '../deployments/placement.js';
+import { cursorAfter, listEnvelope } from '../listing.js';
 import { newBatchId } from '../ids.js';
 import { canSee, ownerOf, scopeOf, type Principal } from '../principal.js';
 import { toSeconds } from '../ports/clock.js';
@@ -131,22 +132,13 @@ export class BatchService {
   }
 
   async list(principal: Principal, input: ListBatchesInput): Promise<ListEnvelope<Batch>> {
-    let after;
-    if (input.after !== undefined) {
-      const cursor = await this.deps.store.batches.get(input.after);
-      if (cursor === undefined || !canSee(scopeOf(principal), cursor.owner)) {
-        throw new GatewayError('invalid_request', `after: no such batch '${input.after}'.`, { param: 'after' });
-      }
-      after = { createdAtMs: cursor.createdAtMs, id: cursor.id };
-    }
     const page = await this.deps.store.batches.list({
       scope: scopeOf(principal),
-      after,
+      after: await cursorAfter(principal, input.after, 'batch', (id) => this.deps.store.batches.get(id)),
       limit: input.limit,
       modelGroups: input.modelGroups?.map((g) => this.deps.directory.canonicalGroup(g) ?? g),
     });
-    const data = page.items.map((b) => b.object);
-    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
+    return listEnvelope(page.items.map((b) => b.object), page.hasMore);
   }
 
   async visible(principal: Principal, id: string): Promise<BatchRecord> {

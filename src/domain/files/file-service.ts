@@ -7,6 +7,7 @@ import type { FileDeleted, FileObject, ListEnvelope } from '../../contracts/open
 import { GatewayError, notFound } from '../../errors/gateway-error.js';
 import { UpstreamError, withGatewayIds } from '../../errors/upstream-error.js';
 import { placementOrder } from '../deployments/placement.js';
+import { cursorAfter, listEnvelope } from '../listing.js';
 import { canSee, scopeOf, type Principal } from '../principal.js';
 import type { UpstreamContent } from '../ports/provider-adapter.js';
 import type { FileCopyRecord, FileRecord } from '../ports/store.js';
@@ -40,29 +41,14 @@ export class FileService {
   }
 
   async list(principal: Principal, input: ListFilesInput): Promise<ListEnvelope<FileObject>> {
-    let after;
-    if (input.after !== undefined) {
-      const cursor = await this.deps.store.files.get(input.after);
-      if (cursor === undefined || !canSee(scopeOf(principal), cursor.owner)) {
-        throw new GatewayError('invalid_request', `after: no such file '${input.after}'.`, { param: 'after' });
-      }
-      after = { createdAtMs: cursor.createdAtMs, id: cursor.id };
-    }
     const page = await this.deps.store.files.list({
       scope: scopeOf(principal),
       purpose: input.purpose,
       order: input.order,
-      after,
+      after: await cursorAfter(principal, input.after, 'file', (id) => this.deps.store.files.get(id)),
       limit: input.limit,
     });
-    const data = page.items.map(toFileObject);
-    return {
-      object: 'list',
-      data,
-      first_id: data[0]?.id ?? null,
-      last_id: data.at(-1)?.id ?? null,
-      has_more: page.hasMore,
-    };
+    return listEnvelope(page.items.map(toFileObject), page.hasMore);
   }
 
   /** Streams the file from the first deployment holding a copy that answers. */
