@@ -93,6 +93,15 @@ export class UpstreamError extends Error {
         cause: this,
       });
     }
+    // The deployment refused the gateway's own credentials: the client's key is not at fault and
+    // a 401 would tell it otherwise, so this is the gateway's failure to reach the deployment.
+    if (this.status === 401) {
+      return new GatewayError(
+        'upstream_error',
+        `Deployment '${this.deploymentId}' rejected the credentials batchgate is configured with (401): ${this.upstreamMessage}`,
+        { cause: this, wireCode: 'upstream_authentication_failed' },
+      );
+    }
     if (this.status >= 500) {
       return new GatewayError(
         'upstream_error',

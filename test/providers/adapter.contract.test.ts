@@ -251,13 +251,15 @@ describe.each(TARGETS)('ProviderAdapter contract: $name', (target) => {
   });
 
   describe('error classification', () => {
-    it('keeps the upstream 401 message, without either key', async () => {
+    it('turns an upstream 401 into a 502 naming the deployment (the client\'s key is not at fault), without either key', async () => {
       const wrong = adapterWith({ api_key: 'wrong-key-that-is-long-enough' });
       const error = await upstreamErrorOf(() => wrong.probe(opts()));
       expect(error).toMatchObject({ failure: 'http', status: 401, deploymentId: `${deploymentId}-x` });
       expect(error.upstreamMessage).toMatch(target.provider === 'openai' ? /^Incorrect API key provided/ : /^Access denied due to invalid subscription key/);
       const gateway = error.toGatewayError();
-      expect(gateway.status).toBe(401);
+      expect(gateway).toMatchObject({ status: 502, type: 'server_error', wireCode: 'upstream_authentication_failed' });
+      expect(gateway.message).toContain(`Deployment '${deploymentId}-x' rejected the credentials`);
+      expect(gateway.message).toContain(error.upstreamMessage);
       for (const text of [error.message, gateway.message]) {
         expect(text).not.toContain('wrong-key-that-is-long-enough');
         expect(text).not.toContain(target.apiKey);

@@ -207,7 +207,7 @@ describe('Azure error envelopes', () => {
     const wrongKey = azureAdapter(fake, { api_key: 'not-the-key-0000000' });
     const error = await upstreamErrorOf(() => wrongKey.probe(opts()));
     expect(error).toMatchObject({ status: 401, upstreamCode: '401', upstreamType: 'authentication_error' });
-    expect(error.toGatewayError().status).toBe(401);
+    expect(error.toGatewayError()).toMatchObject({ status: 502, wireCode: 'upstream_authentication_failed' });
   });
 });
 

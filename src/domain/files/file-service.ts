@@ -82,7 +82,12 @@ export class FileService {
     const file = await this.visible(principal, id);
     for (const copy of await this.deps.store.files.copies(file.id)) {
       const deployment = this.deps.directory.byId(copy.deploymentId);
-      if (deployment !== undefined) {
+      if (deployment === undefined) {
+        this.deps.logger.warn(
+          { fileId: file.id, deploymentId: copy.deploymentId, upstreamRef: copy.upstreamRef },
+          'deleting a file whose copy is on a deployment no longer configured; that copy stays upstream',
+        );
+      } else {
         const adapter = this.deps.registry.adapterFor(deployment);
         if (!adapter.capabilities.deleteFile) {
           throw new GatewayError(
