@@ -6,47 +6,15 @@
  * memory. (Measured: the peak is ~155-180 MB of fixed runtime cost for a 32 MB file and a 256 MB
  * file alike; it does not grow with the file.)
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMultipartBody } from '../../src/providers/shared/multipart.js';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream.js';
 import { spawnGateway, tempDir, type SpawnedGateway, type TempDir } from '../helpers/gateway.js';
+import { downloadDigest, uploadStreaming, writeLargeBatchFile } from '../helpers/large-batch-file.js';
 
 const FILE_BYTES = 384 * 1024 * 1024;
 const HEAP_MB = 64;
-
-/** Writes ~FILE_BYTES of valid batch lines, each padded to a fixed length. */
-async function writeLargeBatchFile(path: string): Promise<{ bytes: number; sha256: string }> {
-  const out = createWriteStream(path);
-  const hash = createHash('sha256');
-  const padding = 'x'.repeat(9200); // ~9.3 KB lines: under the 50,000-line limit
-  let bytes = 0;
-  for (let i = 0; bytes < FILE_BYTES; i++) {
-    const line = `${JSON.stringify({
-      custom_id: `r${i}`,
-      method: 'POST',
-      url: '/v1/chat/completions',
-      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: padding }] },
-    })}\n`;
-    bytes += Buffer.byteLength(line);
-    hash.update(line);
-    if (!out.write(line)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return { bytes, sha256: hash.digest('hex') };
-}
-
-const sha256Of = async (path: string): Promise<string> => {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-};
 
 describe('an upload far larger than the gateway heap', () => {
   let fake: FakeUpstream;
@@ -78,46 +46,20 @@ general_settings:
 
   it('streams a 384 MB batch file through intact with bounded memory', async () => {
     const path = join(dir.path, 'big.jsonl');
-    const { bytes, sha256 } = await writeLargeBatchFile(path);
+    const { bytes, sha256 } = await writeLargeBatchFile(path, { targetBytes: FILE_BYTES, model: 'gpt-4o-mini' });
     expect((await stat(path)).size).toBe(bytes);
 
-    const multipart = buildMultipartBody([['purpose', 'batch']], {
-      name: 'file',
-      filename: 'big.jsonl',
-      contentType: 'application/jsonl',
-      body: createReadStream(path),
-      bytes,
-    });
-    const res = await request(`${gateway.url}/v1/files`, {
-      method: 'POST',
-      headers: {
-        authorization: 'Bearer sk-master',
-        'content-type': multipart.contentType,
-        ...(multipart.contentLength === null ? {} : { 'content-length': String(multipart.contentLength) }),
-      },
-      body: multipart.body,
-      headersTimeout: 600_000,
-      bodyTimeout: 600_000,
-    });
-    const body = (await res.body.json()) as { id: string; bytes: number };
-    expect(res.statusCode, JSON.stringify(body)).toBe(200);
-    expect(body.bytes).toBe(bytes);
+    const res = await uploadStreaming(gateway.url, 'sk-master', { path, bytes }, [['purpose', 'batch']]);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.bytes).toBe(bytes);
 
     const [upstreamId] = [...fake.files.keys()];
     expect(fake.fileSha256(upstreamId ?? '')).toBe(sha256);
 
     // Content comes back byte for byte, streamed the other way.
-    const download = join(dir.path, 'download.jsonl');
-    const content = await request(`${gateway.url}/v1/files/${body.id}/content`, {
-      headers: { authorization: 'Bearer sk-master' },
-      bodyTimeout: 600_000,
-    });
-    expect(content.statusCode).toBe(200);
-    const sink = createWriteStream(download);
-    for await (const chunk of content.body) if (!sink.write(chunk)) await once(sink, 'drain');
-    sink.end();
-    await once(sink, 'finish');
-    expect(await sha256Of(download)).toBe(sha256);
+    const content = await downloadDigest(gateway.url, 'sk-master', res.body.id);
+    expect(content.status).toBe(200);
+    expect(content.sha256).toBe(sha256);
 
     const peak = await gateway.peakRssBytes();
     expect(peak, `peak RSS ${peak} bytes`).toBeLessThan(bytes * 0.625);

@@ -6,6 +6,7 @@
 import type { FileDeleted, FileObject, ListEnvelope } from '../../contracts/openai.js';
 import { GatewayError, notFound } from '../../errors/gateway-error.js';
 import { UpstreamError, withGatewayIds } from '../../errors/upstream-error.js';
+import type { Deployment } from '../deployment.js';
 import { placementOrder } from '../deployments/placement.js';
 import { cursorAfter, listEnvelope } from '../listing.js';
 import { canSee, scopeOf, type Principal } from '../principal.js';
@@ -55,8 +56,8 @@ export class FileService {
   async content(principal: Principal, id: string, signal: AbortSignal): Promise<UpstreamContent> {
     const file = await this.visible(principal, id);
     let lastError: unknown = null;
-    for (const copy of await this.readOrder(file)) {
-      const adapter = this.deps.registry.adapterFor(this.deps.directory.holding(copy.deploymentId, 'file'));
+    for (const { copy, deployment } of await this.readOrder(file)) {
+      const adapter = this.deps.registry.adapterFor(deployment);
       try {
         return await adapter.openFileContent(copy.upstreamRef, { signal });
       } catch (err) {
@@ -107,17 +108,24 @@ export class FileService {
     return { id: file.id, object: 'file', deleted: true };
   }
 
-  private async readOrder(file: FileRecord): Promise<FileCopyRecord[]> {
+  /**
+   * The copies of a file on configured deployments, healthy ones first. When no copy is on a
+   * configured deployment, the answer says which deployment held it.
+   */
+  private async readOrder(file: FileRecord): Promise<Array<{ copy: FileCopyRecord; deployment: Deployment }>> {
     const copies = await this.deps.store.files.copies(file.id);
-    const byId = new Map(copies.map((c) => [c.deploymentId, c]));
-    const configured = copies.flatMap((c) => {
-      const d = this.deps.directory.byId(c.deploymentId);
-      return d === undefined ? [] : [d];
-    });
-    if (configured.length === 0 && copies[0] !== undefined) this.deps.directory.holding(copies[0].deploymentId, 'file');
-    return placementOrder(configured, this.deps.health, this.deps.random).flatMap((d) => {
-      const copy = byId.get(d.id);
-      return copy === undefined ? [] : [copy];
+    const byDeployment = new Map(
+      copies.flatMap((copy) => {
+        const deployment = this.deps.directory.byId(copy.deploymentId);
+        return deployment === undefined ? [] : [[deployment.id, { copy, deployment }] as const];
+      }),
+    );
+    const [first] = copies;
+    if (byDeployment.size === 0 && first !== undefined) this.deps.directory.holding(first.deploymentId, 'file');
+    const order = placementOrder([...byDeployment.values()].map((c) => c.deployment), this.deps.health, this.deps.random);
+    return order.flatMap((d) => {
+      const entry = byDeployment.get(d.id);
+      return entry === undefined ? [] : [entry];
     });
   }
 }
