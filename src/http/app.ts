@@ -11,7 +11,7 @@ import type { FileService } from '../domain/files/file-service.js';
 import type { KeyService } from '../domain/keys/key-service.js';
 import type { TeamService } from '../domain/keys/team-service.js';
 import { ADMIN_PRINCIPAL } from '../domain/principal.js';
-import { answerFrameworkError, installErrorHandling } from './error-handler.js';
+import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
 import { withRedactedRequests } from './log-redaction.js';
 import { presentedKey } from './request-context.js';
 import { adminRoutes } from './routes/admin.js';
@@ -46,6 +46,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     // Ids never contain slashes; keep routing strict and predictable.
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: answerFrameworkError,
+    // Errors Node's HTTP server meets before routing (431, broken chunked encoding…) get the envelope too.
+    clientErrorHandler: answerClientError,
   });
   installErrorHandling(app);
   app.decorateRequest('principal', null as unknown as typeof ADMIN_PRINCIPAL);

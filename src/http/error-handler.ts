@@ -3,7 +3,9 @@
  * `{"error":{"message","type","param","code"}}`. Unknown errors are logged with the request id and
  * answered with a generic 500: their text never reaches the client.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../contracts/openai.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { UpstreamError } from '../errors/upstream-error.js';
@@ -63,3 +65,45 @@ export const answerFrameworkError = (err: FastifyError, _request: FastifyRequest
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
   void reply.status(status).send(envelope(err.message, 'invalid_request_error', null, null));
 };
+
+/** What Node's HTTP parser reports about a connection it cannot read, as a catalogue error. */
+const clientGatewayError = (err: Partial<ConnectionError> & { reason?: unknown }): GatewayError => {
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    return new GatewayError('headers_too_large', 'The request headers are too large.');
+  }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_HEADERS_TIMEOUT') {
+    return new GatewayError('request_timeout', 'The request did not arrive in time.');
+  }
+  // llhttp's reasons are fixed strings ("Invalid character in chunk size"), never request bytes.
+  const reason = typeof err.reason === 'string' && err.reason.length > 0 ? `: ${err.reason.slice(0, 200)}` : '.';
+  return new GatewayError('invalid_request', `Malformed HTTP request${reason}`);
+};
+
+/**
+ * Fastify's `clientErrorHandler`: Node's HTTP server calls it for a connection it cannot parse
+ * (oversized headers, broken chunked encoding, Content-Length with Transfer-Encoding, a garbage
+ * request line, a header timeout) before any route or hook runs. The answer is written raw on the
+ * socket, in the same envelope as every other error, then the connection is closed.
+ */
+export function answerClientError(this: FastifyInstance | undefined, err: ConnectionError, socket: Socket): void {
+  // A reset connection has no one left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  const mapped = toHttpError(clientGatewayError(err));
+  this?.log.debug({ err: { code: err.code, message: err.message } }, 'client error');
+  // As Node itself does: never write into a response already on its way on this socket.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (mapped !== null && socket.writable && inFlight?.headersSent !== true) {
+    const body = JSON.stringify(mapped.body);
+    socket.write(
+      `HTTP/1.1 ${mapped.status} ${STATUS_CODES[mapped.status] ?? 'Error'}\r\n` +
+        'Content-Type: application/json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy();
+}
