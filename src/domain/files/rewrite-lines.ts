@@ -5,19 +5,39 @@
  */
 import { Readable } from 'node:stream';
 import type { BatchInputLine } from '../../contracts/openai.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import type { ProviderAdapter } from '../ports/provider-adapter.js';
 import { splitLines } from '../lines/split-lines.js';
 
 /** `*` stands for "whatever the client named" (the default deployment serves any model). */
 export const rewritesModel = (upstreamModel: string): boolean => upstreamModel !== '*' && upstreamModel !== '';
 
-async function* rewrite(source: Readable, adapter: ProviderAdapter, model: string | null): AsyncGenerator<Buffer> {
-  for await (const { text } of splitLines(source)) {
-    if (text.trim() === '') continue;
-    // The file was validated before any copy is made, so every line parses to an input line.
+/**
+ * One line's upstream copy. The file was validated (nesting depth included) before any copy is
+ * made, so this should never fail; if it does anyway (a RangeError from a recursive stringify,
+ * an adapter's encoder refusing the line), the copy stops with a typed 400 naming the line
+ * instead of an untyped error that would surface as a 500.
+ */
+export function rewriteLine(text: string, lineNo: number, adapter: ProviderAdapter, model: string | null): Buffer {
+  try {
     const line = JSON.parse(text) as BatchInputLine;
     const body = model === null ? line.body : { ...line.body, model };
-    yield Buffer.from(`${JSON.stringify(adapter.encodeInputLine({ ...line, body }))}\n`);
+    return Buffer.from(`${JSON.stringify(adapter.encodeInputLine({ ...line, body }))}\n`);
+  } catch (err) {
+    // An adapter's own typed refusal already says what is wrong, safely for the client.
+    if (err instanceof GatewayError) throw err;
+    throw new GatewayError(
+      'invalid_json_line',
+      `Line ${lineNo}: this line could not be rewritten for the upstream deployment (it is not valid JSON, or nests too deeply). The file was not stored.`,
+      { cause: err },
+    );
+  }
+}
+
+async function* rewrite(source: Readable, adapter: ProviderAdapter, model: string | null): AsyncGenerator<Buffer> {
+  for await (const { text, lineNo } of splitLines(source)) {
+    if (text.trim() === '') continue;
+    yield rewriteLine(text, lineNo, adapter, model);
   }
 }
 

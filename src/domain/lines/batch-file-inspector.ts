@@ -8,6 +8,7 @@ import { BATCH_ENDPOINTS, type BatchInputLine } from '../../contracts/openai.js'
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { ErrorCode } from '../../errors/catalogue.js';
 import { estimateInputTokens } from '../limits/token-estimate.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import type { Line } from './split-lines.js';
 
 export interface InspectorOptions {
@@ -57,6 +58,11 @@ export class BatchFileInspector {
         `The file has more than ${this.options.maxLines} requests, the most one batch may hold.`,
         { param: 'file' },
       );
+    }
+    // Before parsing: a line nested thousands deep parses, then overflows the stack in any
+    // recursive step after validation (JSON.stringify in the rewrite, adapters' encoders).
+    if (nestsDeeperThan(line.text, MAX_JSON_DEPTH)) {
+      throw lineError('invalid_json_line', lineNo, `the JSON nests deeper than ${MAX_JSON_DEPTH} levels.`);
     }
     let parsed: unknown;
     try {
