@@ -20,3 +20,21 @@ export const randomBase62 = (length: number): string => {
 
 export const newFileId = (): string => `file-${randomBase62(24)}`;
 export const newBatchId = (): string => `batch_${randomBase62(24)}`;
+
+const ID_RANDOM_LENGTH = 24;
+const BASE62 = /^[0-9A-Za-z]+$/;
+
+/**
+ * Returns `text` when it has exactly the shape `newFileId` / `newBatchId` mint for `kind`
+ * (`file-` or `batch_`, then 24 base62 characters), and null for anything else: other
+ * prefixes, raw provider ids, whitespace, unicode lookalikes. Never throws, and the length is
+ * checked first, so a huge input costs O(1).
+ */
+export function parseGatewayId(kind: 'file' | 'batch', text: string): string | null {
+  // Guards for untyped (JavaScript) callers: the contract is "never throws".
+  if (typeof text !== 'string') return null;
+  const prefix = kind === 'file' ? 'file-' : kind === 'batch' ? 'batch_' : null;
+  if (prefix === null) return null;
+  if (text.length !== prefix.length + ID_RANDOM_LENGTH || !text.startsWith(prefix)) return null;
+  return BASE62.test(text.slice(prefix.length)) ? text : null;
+}
