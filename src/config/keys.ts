@@ -93,7 +93,14 @@ export const MODEL_INFO: KeyLevel = {
 };
 
 export const GENERAL_SETTINGS: KeyLevel = {
-  ours: ['master_key', 'database_url', 'max_batch_file_size_mb', 'max_batch_file_records'],
+  ours: [
+    'master_key',
+    'database_url',
+    'max_batch_file_size_mb',
+    'max_batch_file_records',
+    'upload_idle_timeout_seconds',
+    'pending_grace_seconds',
+  ],
   litellm: [
     'alerting', 'alert_types', 'alert_to_webhook_url', 'alerting_args', 'alerting_threshold',
     'proxy_batch_polling_interval', 'store_model_in_db', 'disable_spend_logs', 'disable_error_logs',

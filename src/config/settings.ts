@@ -30,6 +30,7 @@ export type Settings = Pick<
   | 'loadBalancingOnBatchEndpoints'
   | 'routing'
   | 'upstreamTimeoutMs'
+  | 'recovery'
   | 'modelGroupAliases'
 >;
 
@@ -40,6 +41,7 @@ export const DEFAULTS = {
   allowedFails: 3,
   cooldownSeconds: 60,
   upstreamTimeoutSeconds: 600,
+  uploadIdleTimeoutSeconds: 30,
 } as const;
 
 /** LiteLLM refuses a master key without this prefix; we accept it but say so. */
@@ -134,6 +136,14 @@ export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settin
       cooldownSeconds: router.read('cooldown_time', nonNegativeNumber) ?? DEFAULTS.cooldownSeconds,
     },
     upstreamTimeoutMs: Math.round(timeoutSeconds * 1000),
+    recovery: {
+      uploadIdleTimeoutMs: Math.round(
+        (general.read('upload_idle_timeout_seconds', positiveNumber) ?? DEFAULTS.uploadIdleTimeoutSeconds) * 1000,
+      ),
+      // A request's deadline is twice the upstream timeout (http/app.ts); past it, nothing live
+      // can still be writing the record.
+      pendingGraceMs: Math.round((general.read('pending_grace_seconds', positiveNumber) ?? 2 * timeoutSeconds + 60) * 1000),
+    },
     modelGroupAliases: router.read('model_group_alias', modelGroupAlias) ?? {},
   };
 }

@@ -37,6 +37,16 @@ export interface GatewayConfig {
   };
   /** Timeout of one upstream call in milliseconds (`router_settings.timeout` seconds, default 600). */
   readonly upstreamTimeoutMs: number;
+  readonly recovery: {
+    /** `general_settings.upload_idle_timeout_seconds` (default 30): an upload body silent this long is dropped (408). */
+    readonly uploadIdleTimeoutMs: number;
+    /**
+     * `general_settings.pending_grace_seconds`: how old a write-ahead (`pending`) file or batch
+     * record must be before the reconciler treats its request as dead. Default: twice the upstream
+     * timeout plus a minute, past the deadline of any request that could still be writing it.
+     */
+    readonly pendingGraceMs: number;
+  };
   /** Problems that did not stop start-up (e.g. deprecated keys); printed once at boot. */
   readonly warnings: readonly string[];
 }

@@ -17,4 +17,10 @@ export interface ServiceDeps {
   readonly logger: Logger;
   readonly limits: { readonly maxBatchLines: number };
   readonly loadBalancing: boolean;
+  readonly recovery: {
+    /** How old a pending (write-ahead) record must be before the reconciler takes its request for dead. */
+    readonly pendingGraceMs: number;
+    /** How often the reconciler looks. */
+    readonly reconcileIntervalMs: number;
+  };
 }

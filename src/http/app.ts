@@ -31,6 +31,7 @@ export interface AppDeps {
   readonly spoolDir: string;
   readonly maxUploadBytes: number;
   readonly requestTimeoutMs: number;
+  readonly uploadIdleTimeoutMs: number;
   readonly logger?: FastifyServerOptions['logger'];
 }
 
@@ -77,6 +78,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
             spoolDir: deps.spoolDir,
             maxUploadBytes: deps.maxUploadBytes,
             requestTimeoutMs,
+            uploadIdleTimeoutMs: deps.uploadIdleTimeoutMs,
           });
           batchRoutes(scoped, { batches: deps.batches, requestTimeoutMs });
         },

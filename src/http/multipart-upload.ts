@@ -4,6 +4,11 @@
  * Spooling lets fields that come after the file (the OpenAI SDK sends `file` first) still decide
  * how the file is validated and where it goes, and lets every line be checked before a byte is
  * sent upstream.
+ *
+ * Every way a body can end badly (truncated, cut inside the closing delimiter, the client
+ * resetting the connection, a stalled sender, the request deadline) settles here as one typed
+ * error, after the spool file's write stream has closed and the file is removed: nothing is left
+ * running that could reject later with nobody listening, and nothing is left on disk.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -27,6 +32,10 @@ export interface ReceivedUpload {
 export interface ReceiveOptions {
   readonly spoolDir: string;
   readonly maxFileBytes: number;
+  /** A body that sends nothing for this long is abandoned with a 408. */
+  readonly idleTimeoutMs: number;
+  /** The request's own deadline or its client leaving; its reason is what the caller gets. */
+  readonly signal?: AbortSignal;
 }
 
 const tooLarge = (max: number): GatewayError =>
@@ -34,17 +43,15 @@ const tooLarge = (max: number): GatewayError =>
     param: 'file',
   });
 
+const malformed = (err: unknown): GatewayError =>
+  new GatewayError('invalid_request', `Malformed multipart request: ${err instanceof Error ? err.message : String(err)}`, {
+    cause: err,
+  });
+
 export async function receiveUpload(source: Readable, headers: IncomingHttpHeaders, options: ReceiveOptions): Promise<ReceivedUpload> {
   if (!(headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
     throw new GatewayError('invalid_request', 'The request must be multipart/form-data with a file and a purpose.');
   }
-  await mkdir(options.spoolDir, { recursive: true });
-  const path = join(options.spoolDir, `upload-${randomUUID()}`);
-  const fields = new Map<string, string[]>();
-  // Assigned from busboy's callback; a holder keeps the type checker honest about that.
-  const received: { file: { filename: string; bytes: number } | null } = { file: null };
-  const dispose = () => rm(path, { force: true });
-
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -57,18 +64,34 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
       limits: { files: 1, fileSize: options.maxFileBytes + 1, fields: 200, fieldSize: 1024 * 1024 },
     });
   } catch (err) {
-    throw new GatewayError('invalid_request', `Malformed multipart request: ${(err as Error).message}`, { cause: err });
+    throw malformed(err);
   }
-  const writes: Promise<void>[] = [];
+  await mkdir(options.spoolDir, { recursive: true });
+  const path = join(options.spoolDir, `upload-${randomUUID()}`);
+  const dispose = () => rm(path, { force: true });
+  const fields = new Map<string, string[]>();
+  // Assigned from busboy's callback; a holder keeps the type checker honest about that.
+  const received: { file: { filename: string; bytes: number } | null } = { file: null };
+  // The spool write, observed from the moment it starts: it may fail before the body pipeline
+  // does (a full disk) or after it (the parser destroyed mid-part), and neither may go unheard.
+  let write: Promise<unknown> | null = null;
   let failure: GatewayError | null = null;
+  const fail = (err: GatewayError): void => {
+    failure ??= err;
+  };
+
   parser.on('field', (name, value) => {
     const list = fields.get(name) ?? [];
     list.push(value);
     fields.set(name, list);
   });
   parser.on('file', (name, stream, info) => {
-    if (name !== 'file') {
-      failure ??= new GatewayError('invalid_request', `Unexpected file field '${name}': send the file as 'file'.`, { param: name });
+    if (name !== 'file' || write !== null) {
+      fail(
+        name !== 'file'
+          ? new GatewayError('invalid_request', `Unexpected file field '${name}': send the file as 'file'.`, { param: name })
+          : new GatewayError('invalid_request', 'Send exactly one file per upload.', { param: 'file' }),
+      );
       stream.resume();
       return;
     }
@@ -78,21 +101,42 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
       entry.bytes += chunk.length;
     });
     stream.on('limit', () => {
-      failure ??= tooLarge(options.maxFileBytes);
+      fail(tooLarge(options.maxFileBytes));
       stream.resume();
     });
-    writes.push(pipeline(stream, createWriteStream(path)));
+    const writing = pipeline(stream, createWriteStream(path));
+    writing.catch(() => {}); // settled and inspected below; never an unhandled rejection
+    write = writing;
   });
-  parser.on('filesLimit', () => {
-    failure ??= new GatewayError('invalid_request', 'Send exactly one file per upload.', { param: 'file' });
-  });
+  parser.on('filesLimit', () => fail(new GatewayError('invalid_request', 'Send exactly one file per upload.', { param: 'file' })));
+
+  // A stalled sender: no bytes for idleTimeoutMs ends the body with a 408.
+  const stalled = new GatewayError(
+    'request_timeout',
+    `The upload stalled: no data arrived for ${Math.round(options.idleTimeoutMs / 1000)} s. Nothing was stored.`,
+  );
+  const idle = new AbortController();
+  const timer = setTimeout(() => idle.abort(stalled), options.idleTimeoutMs);
+  const onData = (): void => {
+    timer.refresh();
+  };
+  source.on('data', onData);
+  const signal = options.signal === undefined ? idle.signal : AbortSignal.any([idle.signal, options.signal]);
   try {
-    await pipeline(source, parser);
-    await Promise.all(writes);
+    await pipeline(source, parser, { signal });
+    await write;
   } catch (err) {
+    // The parser may be gone while its file stream is still open: end it so the spool write
+    // closes its file before the file is removed (a late open would recreate it).
+    destroyQuietly(parser, err);
+    await settled(write);
     await dispose();
     if (failure !== null) throw failure;
-    throw new GatewayError('invalid_request', `Malformed multipart request: ${(err as Error).message}`, { cause: err });
+    if (signal.aborted && signal.reason instanceof GatewayError) throw signal.reason;
+    throw malformed(err);
+  } finally {
+    clearTimeout(timer);
+    source.off('data', onData);
   }
   if (failure !== null) {
     await dispose();
@@ -101,7 +145,18 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
   const { file } = received;
   return {
     fields,
-    file: file === null ? null : { ...file, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) },
+    file: file === null ? null : { ...file, open: (start = 0) => createReadStream(path, { start, highWaterMark: 256 * 1024 }) },
     dispose,
   };
 }
+
+const settled = async (p: Promise<unknown> | null): Promise<void> => {
+  if (p !== null) await p.then(
+    () => undefined,
+    () => undefined,
+  );
+};
+
+const destroyQuietly = (parser: busboy.Busboy, err: unknown): void => {
+  if (!parser.destroyed) parser.destroy(err instanceof Error ? err : new Error(String(err)));
+};

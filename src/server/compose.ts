@@ -23,6 +23,9 @@ import type { ServiceDeps } from '../domain/service-deps.js';
 import { createApp } from '../http/app.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { createStore } from '../store/create-store.js';
+import { PendingReconciler } from '../domain/recovery/pending-reconciler.js';
+import { reconcileIntervalMs, startReconcileLoop } from '../worker/reconcile-loop.js';
+import { claimSpoolDir } from './spool-dir.js';
 
 export interface ComposeOptions {
   readonly clock?: Clock;
@@ -30,6 +33,8 @@ export interface ComposeOptions {
   /** Fastify's logger option (a pino config, or false). */
   readonly httpLogger?: FastifyServerOptions['logger'];
   readonly logger?: Logger;
+  /** Run the pending-record reconciler in the background (default true); tests may drive it by hand. */
+  readonly reconcile?: boolean;
 }
 
 export interface Gateway {
@@ -39,12 +44,17 @@ export interface Gateway {
   readonly batches: BatchService;
   readonly health: DeploymentHealth;
   readonly directory: DeploymentDirectory;
+  readonly reconciler: PendingReconciler;
+  /** This process's spool folder (under `<data dir>/spool`). */
+  readonly spoolDir: string;
   /** Stops accepting requests, waits for the ones in flight, then closes the store. */
   close(): Promise<void>;
 }
 
 export async function composeGateway(config: GatewayConfig, options: ComposeOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const spool = await claimSpoolDir(join(config.dataDir, 'spool'), logger);
   const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const registry = createProviderRegistry({ timeoutMs: config.upstreamTimeoutMs });
   const directory = new DeploymentDirectory(config.deployments, config.modelGroupAliases);
@@ -56,9 +66,13 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     health,
     clock,
     random: options.random ?? Math.random,
-    logger: options.logger ?? silentLogger,
+    logger,
     limits: { maxBatchLines: config.limits.maxBatchLines },
     loadBalancing: config.loadBalancingOnBatchEndpoints,
+    recovery: {
+      pendingGraceMs: config.recovery.pendingGraceMs,
+      reconcileIntervalMs: reconcileIntervalMs(config.recovery.pendingGraceMs),
+    },
   };
   const files = new FileService(deps);
   const batches = new BatchService(deps, new LimitsAdmission({ store, clock }));
@@ -73,11 +87,14 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
       checkDeployments: (signal) => checkDeployments(directory, registry, health, signal),
     },
     pingStore: () => store.ping(),
-    spoolDir: join(config.dataDir, 'spool'),
+    spoolDir: spool.path,
     maxUploadBytes: config.limits.maxUploadBytes,
     requestTimeoutMs: config.upstreamTimeoutMs,
+    uploadIdleTimeoutMs: config.recovery.uploadIdleTimeoutMs,
     logger: options.httpLogger ?? false,
   });
+  const reconciler = new PendingReconciler(deps, batches);
+  const loop = options.reconcile === false ? null : startReconcileLoop(reconciler, deps.recovery.reconcileIntervalMs, logger);
   return {
     app,
     store,
@@ -85,10 +102,14 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     batches,
     health,
     directory,
+    reconciler,
+    spoolDir: spool.path,
     async close() {
+      await loop?.stop();
       await app.close();
       await registry.close();
       await store.close();
+      await spool.release();
     },
   };
 }

@@ -19,6 +19,11 @@ export const REDACTED_PATHS = [
 
 export async function runServer(config: GatewayConfig): Promise<void> {
   const logger = pino({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '***' } });
+  // A promise that rejects with nobody listening is a bug, but one request's bug: log it and keep
+  // serving everyone else rather than let Node end the process.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled rejection');
+  });
   for (const warning of config.warnings) logger.warn(warning);
   const gateway = await composeGateway(config, {
     httpLogger: { level: 'info', redact: { paths: REDACTED_PATHS, censor: '***' } },

@@ -30,7 +30,15 @@ export interface FilesTable extends OwnerColumns {
   source_batch_id: string | null;
   /** Added by migration 0002; null for files inspected before it. */
   input_tokens: number | null;
+  /** Migration 0003: 'pending' while the upload is being written upstream, then 'ready'. */
+  state: RecordState;
+  /** JSON array of the deployment ids a pending upload writes to; null once ready. */
+  pending_targets: string | null;
+  /** The url every line of a batch input names (normalised to /v1/…); null when not inspected. */
+  endpoint: string | null;
 }
+
+export type RecordState = 'pending' | 'ready';
 
 export interface FileCopiesTable {
   file_id: string;
@@ -50,6 +58,13 @@ export interface BatchesTable extends OwnerColumns {
   object: string;
   created_at_ms: number;
   updated_at_ms: number;
+  /** Migration 0003: 'pending' from before the upstream create until it is recorded. */
+  state: RecordState;
+  /** JSON array of the deployment ids a pending create may have reached. */
+  pending_targets: string | null;
+  /** sha256 of the owner and the client's Idempotency-Key, when it sent one. */
+  idempotency_key: string | null;
+  request_fingerprint: string | null;
 }
 
 export interface KeysTable {

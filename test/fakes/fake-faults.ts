@@ -4,7 +4,8 @@ import type { FailSpec, FakeOperation } from './fake-types.js';
 export type Fault =
   | { readonly kind: 'fail'; readonly spec: FailSpec }
   | { readonly kind: 'delay'; readonly ms: number }
-  | { readonly kind: 'hang' };
+  | { readonly kind: 'hang' }
+  | { readonly kind: 'hold-response'; readonly onHeld?: () => void };
 
 export class FaultQueue {
   private readonly queues = new Map<FakeOperation, Fault[]>();
@@ -29,6 +30,16 @@ export class FaultQueue {
 
   hang(operation: FakeOperation): void {
     this.queue(operation).push({ kind: 'hang' });
+  }
+
+  /** The call is carried out (the file stored, the batch created) but its answer is never sent. */
+  holdResponse(operation: FakeOperation, onHeld?: () => void): void {
+    this.queue(operation).push({ kind: 'hold-response', ...(onHeld === undefined ? {} : { onHeld }) });
+  }
+
+  /** Forgets every queued fault. */
+  clear(): void {
+    this.queues.clear();
   }
 
   /** The fault for this call, if one is queued. */

@@ -66,6 +66,10 @@ export interface FakeUpstream {
   delayNext(operation: FakeOperation, ms: number): void;
   /** The next call of `operation` never gets an answer (until `close`). */
   hangNext(operation: FakeOperation): void;
+  /** The next call of `operation` is carried out, but its answer is never sent; `onHeld` runs once it is done. */
+  holdResponseNext(operation: FakeOperation, onHeld?: () => void): void;
+  /** Forgets every fault queued and not yet used. */
+  clearFaults(): void;
   /** Puts a batch into `status` now, as if the upstream moved it (writes results on terminal states). */
   advance(id: string, status: BatchStatus): Promise<void>;
   setAutoProgress(on: boolean): void;
@@ -197,6 +201,18 @@ export const startFakeUpstream = async (options: FakeUpstreamOptions): Promise<F
       const { status, body, headers } = fault.spec;
       return sendBody(res, flavor, status, body ?? errorEnvelope(wire, status, { message: defaultFailMessage(status) }), headers);
     }
+    if (fault?.kind === 'hold-response') {
+      // Do the work, then swallow the answer: the caller waits as if the response were lost.
+      const held = Object.create(res, {
+        writeHead: { value: () => held },
+        setHeader: { value: () => held },
+        write: { value: () => true },
+        end: { value: () => held },
+      }) as ServerResponse;
+      await HANDLERS[route.operation](state, { ...ex, res: held });
+      fault.onHeld?.();
+      return;
+    }
     await HANDLERS[route.operation](state, ex);
   };
 
@@ -262,6 +278,8 @@ export const startFakeUpstream = async (options: FakeUpstreamOptions): Promise<F
     failNext: (operation, spec) => faults.fail(operation, spec),
     delayNext: (operation, ms) => faults.delay(operation, ms),
     hangNext: (operation) => faults.hang(operation),
+    holdResponseNext: (operation, onHeld) => faults.holdResponse(operation, onHeld),
+    clearFaults: () => faults.clear(),
     advance: (id, status) => {
       const batch = batchOrThrow(id);
       return state.withLock(id, () => runner.enter(batch, status));

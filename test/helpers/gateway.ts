@@ -39,6 +39,8 @@ export interface GatewayOptions {
   readonly dataDir?: string;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** Run the background reconciler (default true); tests that drive it by hand turn it off. */
+  readonly reconcile?: boolean;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<InProcessGateway> {
@@ -53,6 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<InProcessGa
   const gateway = await composeGateway(config, {
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.reconcile === undefined ? {} : { reconcile: options.reconcile }),
   });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -116,7 +116,7 @@ describe('POST /v1/files', () => {
     expect(fake.files.size).toBe(0);
     expect(bodyOf(await api.call('GET', '/v1/files')).data).toEqual([]);
     // The spool file is gone too.
-    expect(await readdir(join(gw.dataDir, 'spool'))).toEqual([]);
+    expect(await readdir(gw.gateway.spoolDir)).toEqual([]);
   });
 
   it('a file of exactly the size limit is accepted', async () => {

@@ -160,7 +160,7 @@ describe('a bad line in a managed upload', () => {
   afterEach(async () => {
     for (const fake of fakes.all) expect(fake.requests).toEqual([]);
     expect((await newClient(gw.url).files.list()).data).toEqual([]);
-    const spool = await readdir(join(gw.dataDir, 'spool')).catch(() => []);
+    const spool = await readdir(gw.gateway.spoolDir).catch(() => []);
     expect(spool).toEqual([]);
   });
 

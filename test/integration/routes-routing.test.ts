@@ -185,7 +185,8 @@ describe('uploads and content', () => {
     const reply = await api.upload('/v1/files', { content: jsonl('gpt-4o-mini', 1), filename });
     expect(bodyOf(reply).filename).toBe(filename);
     expect(bodyOf(await api.call('GET', `/v1/files/${idOf(reply)}`)).filename).toBe(filename);
-    expect([...openai.files.values()].filter((f) => !before.has(f.id)).map((f) => f.filename)).toEqual([filename]);
+    // Upstream, the name carries the gateway id in front (the label a crash reconciliation finds).
+    expect([...openai.files.values()].filter((f) => !before.has(f.id)).map((f) => f.filename)).toEqual([`${idOf(reply)}__${filename}`]);
   });
 
   it('serves the exact bytes uploaded, as a raw body rather than JSON', async () => {

@@ -55,7 +55,7 @@ describe.each(TARGETS)('ProviderAdapter contract: $name', (target) => {
     it('uploads a streamed body with its exact length, bytes and sha256 intact', async () => {
       const before = fake.requests.length;
       const file = await adapter.uploadFile(
-        { filename: 'input.jsonl', purpose: 'batch', body: streamOf(content, 7), bytes: Buffer.byteLength(content), expiresAfter: null },
+        { filename: 'input.jsonl', purpose: 'batch', body: streamOf(content, 7), bytes: Buffer.byteLength(content), label: 'file-TESTLABEL000000000000000', expiresAfter: null },
         opts(),
       );
       expect(file).toMatchObject({ bytes: Buffer.byteLength(content), filename: 'input.jsonl', purpose: 'batch', status: target.uploadedStatus });
@@ -69,7 +69,7 @@ describe.each(TARGETS)('ProviderAdapter contract: $name', (target) => {
     it('uploads chunked when the length is unknown, and sends expires_after', async () => {
       const before = fake.requests.length;
       const file = await adapter.uploadFile(
-        { filename: 'rewritten.jsonl', purpose: 'batch', body: streamOf(content), bytes: null, expiresAfter: { anchor: 'created_at', seconds: 7200 } },
+        { filename: 'rewritten.jsonl', purpose: 'batch', body: streamOf(content), bytes: null, label: 'file-TESTLABEL000000000000000', expiresAfter: { anchor: 'created_at', seconds: 7200 } },
         opts(),
       );
       expect(fake.fileSha256(file.ref)).toBe(sha256(content));
@@ -92,7 +92,10 @@ describe.each(TARGETS)('ProviderAdapter contract: $name', (target) => {
         filename: 'input.jsonl',
         purpose: 'batch',
         status: 'processed',
+        // The gateway file id it was uploaded with travels in the upstream filename.
+        label: 'file-TESTLABEL000000000000000',
       });
+      expect(stored?.filename).toBe('file-TESTLABEL000000000000000__input.jsonl');
     });
 
     it('streams content back byte for byte with its content type and length', async () => {
@@ -133,7 +136,7 @@ describe.each(TARGETS)('ProviderAdapter contract: $name', (target) => {
     const create = async (customIds: readonly string[], extra: { metadata?: Record<string, string> } = {}) => {
       const ref = await uploadBatchFile(adapter, jsonl(requestLines(MODEL, customIds)));
       return adapter.createBatch(
-        { inputFileRef: ref, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: extra.metadata ?? null, outputExpiresAfter: null },
+        { inputFileRef: ref, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: extra.metadata ?? null, label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: null },
         opts(),
       );
     };
@@ -189,7 +192,7 @@ describe.each(TARGETS)('ProviderAdapter contract: $name', (target) => {
     it('sends metadata only when set, and output_expires_after when given', async () => {
       const ref = await uploadBatchFile(adapter, jsonl(requestLines(MODEL, ['x'])));
       const batch = await adapter.createBatch(
-        { inputFileRef: ref, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, outputExpiresAfter: { anchor: 'created_at', seconds: 3600 } },
+        { inputFileRef: ref, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: { anchor: 'created_at', seconds: 3600 } },
         opts(),
       );
       expect(batch.metadata).toBeNull();
@@ -239,7 +242,7 @@ describe.each(TARGETS)('ProviderAdapter contract: $name', (target) => {
 
     it('passes a 400 naming input_file_id through for an unknown input file', async () => {
       const error = await upstreamErrorOf(() =>
-        adapter.createBatch({ inputFileRef: 'file-missing', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, outputExpiresAfter: null }, opts()),
+        adapter.createBatch({ inputFileRef: 'file-missing', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: null }, opts()),
       );
       expect(error).toMatchObject({ failure: 'http', status: 400, upstreamParam: 'input_file_id' });
       expect(error.toGatewayError()).toMatchObject({ status: 400, param: 'input_file_id' });
@@ -276,7 +279,7 @@ describe.each(TARGETS)('ProviderAdapter contract: $name', (target) => {
     it('turns a 500 into a retryable error that becomes a 502 naming the deployment', async () => {
       fake.failNext('createBatch', { status: 500 });
       const error = await upstreamErrorOf(() =>
-        adapter.createBatch({ inputFileRef: 'file-x', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, outputExpiresAfter: null }, opts()),
+        adapter.createBatch({ inputFileRef: 'file-x', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: null }, opts()),
       );
       expect(error).toMatchObject({ failure: 'http', status: 500, retryable: true });
       const gateway = error.toGatewayError();

@@ -35,7 +35,7 @@ describe('Azure old-preview shapes', () => {
 
   const create = async (content: string) => {
     const ref = await uploadBatchFile(adapter, content);
-    return adapter.createBatch({ inputFileRef: ref, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, outputExpiresAfter: null }, opts());
+    return adapter.createBatch({ inputFileRef: ref, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: null }, opts());
   };
 
   it('really sends the old shapes (so the cases below test something)', async () => {
@@ -177,7 +177,7 @@ describe('Azure error envelopes', () => {
       },
     });
     const error = await upstreamErrorOf(() =>
-      adapter.createBatch({ inputFileRef: 'file-x', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, outputExpiresAfter: null }, opts()),
+      adapter.createBatch({ inputFileRef: 'file-x', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: null }, opts()),
     );
     expect(error).toMatchObject({
       status: 400,
@@ -227,7 +227,7 @@ describe('Azure URLs and auth', () => {
   it('sends the api-version on every classic call, with no /deployments/ segment', async () => {
     const adapter = azureAdapter(classic, { api_version: '2024-10-21' });
     const ref = await uploadBatchFile(adapter, jsonl(requestLines(MODEL, ['u'])));
-    const batch = await adapter.createBatch({ inputFileRef: ref, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, outputExpiresAfter: null }, opts());
+    const batch = await adapter.createBatch({ inputFileRef: ref, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: null }, opts());
     await adapter.retrieveBatch(batch.ref, opts());
     await adapter.cancelBatch(batch.ref, opts());
     await adapter.retrieveFile(ref, opts());

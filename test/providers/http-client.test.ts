@@ -62,7 +62,7 @@ describe('HTTP client against the OpenAI fake', () => {
       throw invalid;
     }
     const upload = adapter().uploadFile(
-      { filename: 'x.jsonl', purpose: 'batch', body: Readable.from(lines(), { objectMode: false }), bytes: null, expiresAfter: null },
+      { filename: 'x.jsonl', purpose: 'batch', body: Readable.from(lines(), { objectMode: false }), bytes: null, label: 'file-TESTLABEL000000000000000', expiresAfter: null },
       opts(),
     );
     await expect(upload).rejects.toBe(invalid);

@@ -139,7 +139,7 @@ describe('a 50 MB upload', () => {
       peak = Math.max(peak, memoryInUse());
     }, 5);
     try {
-      const file = await adapter.uploadFile({ filename: 'big.jsonl', purpose: 'batch', body: source.body, bytes: declared, expiresAfter: null }, opts());
+      const file = await adapter.uploadFile({ filename: 'big.jsonl', purpose: 'batch', body: source.body, bytes: declared, label: 'file-TESTLABEL000000000000000', expiresAfter: null }, opts());
       expect(file.bytes).toBe(source.bytes());
       expect(fake.fileSha256(file.ref)).toBe(source.digest());
       expect(fake.files.get(file.ref)?.lineCount).toBeGreaterThan(50_000);

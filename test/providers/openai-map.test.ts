@@ -9,12 +9,30 @@ const malformed = (what: string): UpstreamError =>
   new UpstreamError({ deploymentId: 'dep-map', failure: 'http', status: 502, message: `unexpected answer from upstream: ${what}` });
 
 describe('createBatchBody', () => {
-  it('leaves out metadata and output_expires_after when they are null', () => {
-    expect(createBatchBody({ inputFileRef: 'file-1', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, outputExpiresAfter: null })).toEqual({
+  it('leaves out output_expires_after when null, and labels the batch with its gateway id', () => {
+    expect(createBatchBody({ inputFileRef: 'file-1', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: null, label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: null })).toEqual({
       input_file_id: 'file-1',
       endpoint: '/v1/chat/completions',
       completion_window: '24h',
+      metadata: { batchgate_batch_id: 'batch_TESTLABEL000000000000000' },
     });
+  });
+
+  it('leaves a create that already uses all 16 metadata pairs unlabelled', () => {
+    const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, 'v']));
+    const body = createBatchBody({ inputFileRef: 'file-1', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata, label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: null });
+    expect(body['metadata']).toEqual(metadata);
+  });
+
+  it('reads the label back out of the metadata, which the client never sees', () => {
+    const batch = toUpstreamBatch(
+      { id: 'batch_up', status: 'validating', metadata: { a: 'b', batchgate_batch_id: 'batch_TESTLABEL000000000000000' } },
+      malformed,
+    );
+    expect(batch.label).toBe('batch_TESTLABEL000000000000000');
+    expect(batch.metadata).toEqual({ a: 'b' });
+    const unlabelled = toUpstreamBatch({ id: 'batch_up', status: 'validating', metadata: { batchgate_batch_id: 'x' } }, malformed);
+    expect(unlabelled.metadata).toBeNull();
   });
 
   it('sends them when given', () => {
@@ -24,7 +42,7 @@ describe('createBatchBody', () => {
         endpoint: '/v1/embeddings',
         completionWindow: '24h',
         metadata: { a: 'b' },
-        outputExpiresAfter: { anchor: 'created_at', seconds: 3600 },
+        label: 'batch_TESTLABEL000000000000000', outputExpiresAfter: { anchor: 'created_at', seconds: 3600 },
       }),
     ).toMatchObject({ metadata: { a: 'b' }, output_expires_after: { anchor: 'created_at', seconds: 3600 } });
   });
@@ -79,6 +97,8 @@ describe('toUpstreamBatch', () => {
       usage: { input_tokens: 5, input_tokens_details: { cached_tokens: 1 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 },
       // Non-string metadata values are dropped, not guessed at.
       metadata: { job: 'nightly' },
+      label: null,
+      inputFileRef: 'file-in',
     });
   });
 
@@ -111,7 +131,7 @@ describe('toUpstreamFile', () => {
         { id: 'file-1', object: 'file', bytes: 817, created_at: 1743398147, expires_at: null, filename: 'r.jsonl', purpose: 'batch', status: 'processed', status_details: null },
         malformed,
       ),
-    ).toEqual({ ref: 'file-1', bytes: 817, createdAt: 1743398147, expiresAt: null, filename: 'r.jsonl', purpose: 'batch', status: 'processed' });
+    ).toEqual({ ref: 'file-1', bytes: 817, createdAt: 1743398147, expiresAt: null, filename: 'r.jsonl', purpose: 'batch', status: 'processed', label: null });
   });
 
   it('treats a missing (deprecated) status as processed, and rejects an unknown one', () => {

@@ -114,7 +114,7 @@ export const upstreamErrorOf = async (fn: () => Promise<unknown>): Promise<Upstr
 /** Uploads a small batch input file and returns its upstream ref. */
 export const uploadBatchFile = async (adapter: ProviderAdapter, content: string, filename = 'input.jsonl'): Promise<string> => {
   const file = await adapter.uploadFile(
-    { filename, purpose: 'batch', body: streamOf(content), bytes: Buffer.byteLength(content), expiresAfter: null },
+    { filename, purpose: 'batch', body: streamOf(content), bytes: Buffer.byteLength(content), label: 'file-TESTLABEL000000000000000', expiresAfter: null },
     opts(),
   );
   return file.ref;

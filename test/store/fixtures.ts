@@ -28,6 +28,7 @@ export const fileRecord = (over: Partial<FileRecord> = {}): FileRecord => ({
   bytes: 5_000_000_123,
   createdAtMs: T0,
   expiresAt: 1_762_592_000,
+  endpoint: '/v1/chat/completions',
   status: 'processed',
   modelGroups: ['gpt-4o', 'gpt-4o-mini'],
   lineCount: 1_234,

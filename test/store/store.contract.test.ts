@@ -400,6 +400,95 @@ for (const backend of backends) {
       });
     });
 
+    describe('write-ahead records', () => {
+      it('keeps a pending upload invisible, with its targets and the copies written so far, until it completes', async () => {
+        const file = fileRecord({ id: 'file-pending', expiresAt: null });
+        await store.files.insertPending(file, ['dep-a', 'dep-b']);
+        await store.files.addCopy(copyRecord({ fileId: file.id, deploymentId: 'dep-a', upstreamRef: 'up-a' }));
+        expect(await store.files.get(file.id)).toBeUndefined();
+        expect((await store.files.list({ scope: ALL, order: 'asc', limit: 10 })).items).toEqual([]);
+        expect(await store.files.findByUpstream('dep-a', 'up-a')).toBeUndefined();
+
+        expect(await store.files.listPending(T0, 10)).toEqual([]);
+        const [pending, ...rest] = await store.files.listPending(T0 + 1, 10);
+        expect(rest).toEqual([]);
+        expect(pending?.file).toEqual(file);
+        expect(pending?.targets).toEqual(['dep-a', 'dep-b']);
+        expect(pending?.copies.map((c) => c.upstreamRef)).toEqual(['up-a']);
+
+        const final = { ...file, expiresAt: 1_770_000_000 };
+        expect(await store.files.complete(final, [])).toBe(true);
+        expect(await store.files.get(file.id)).toEqual(final);
+        expect(await store.files.listPending(T0 + 1, 10)).toEqual([]);
+        expect((await store.files.findByUpstream('dep-a', 'up-a'))?.id).toBe(file.id);
+        // Completing twice, or completing what a reconciler removed, reports it.
+        expect(await store.files.complete(final, [])).toBe(false);
+        await store.files.delete(file.id);
+        expect(await store.files.complete(final, [])).toBe(false);
+      });
+
+      it('removes a pending upload with its copies', async () => {
+        await store.files.insertPending(fileRecord({ id: 'file-gone' }), ['dep-a']);
+        await store.files.addCopy(copyRecord({ fileId: 'file-gone', deploymentId: 'dep-a', upstreamRef: 'up-gone' }));
+        await store.files.delete('file-gone');
+        expect(await store.files.listPending(T0 + 1, 10)).toEqual([]);
+        expect(await store.files.copies('file-gone')).toEqual([]);
+      });
+
+      it('remembers the url a batch input was validated with', async () => {
+        await store.files.insert(fileRecord({ id: 'file-emb', endpoint: '/v1/embeddings' }), []);
+        expect((await store.files.get('file-emb'))?.endpoint).toBe('/v1/embeddings');
+        await store.files.insert(fileRecord({ id: 'file-none', endpoint: null }), []);
+        expect((await store.files.get('file-none'))?.endpoint).toBeNull();
+      });
+
+      it('keeps a pending batch invisible until it completes where it landed', async () => {
+        const pending = batchRecord({ id: 'batch_pending', deploymentId: '', upstreamRef: '', status: 'validating', updatedAtMs: T0 });
+        expect(await store.batches.insertPending(pending, ['dep-a', 'dep-b'], null)).toBe(true);
+        expect(await store.batches.get(pending.id)).toBeUndefined();
+        expect((await store.batches.list({ scope: ALL, limit: 10 })).items).toEqual([]);
+        // A pending create holds its input file like an active batch does.
+        expect(await store.batches.countActiveForInputFile(pending.inputFileId)).toBe(1);
+
+        expect(await store.batches.listPending(T0, 10)).toEqual([]);
+        const [listed] = await store.batches.listPending(T0 + 1, 10);
+        expect(listed?.batch).toEqual(pending);
+        expect(listed?.targets).toEqual(['dep-a', 'dep-b']);
+        expect(listed?.idempotencyKey).toBeNull();
+
+        const object = batchObject(pending.id, pending.inputFileId, 'in_progress');
+        const placement = { deploymentId: 'dep-b', upstreamRef: 'up-batch', modelGroup: 'gpt-4o', status: 'in_progress' as const, object, updatedAtMs: T0 + 9 };
+        expect(await store.batches.complete(pending.id, placement)).toBe(true);
+        expect(await store.batches.get(pending.id)).toEqual({ ...pending, ...placement });
+        expect((await store.batches.findByUpstream('dep-b', 'up-batch'))?.id).toBe(pending.id);
+        expect(await store.batches.complete(pending.id, placement)).toBe(false);
+        expect(await store.batches.listPending(T0 + 100, 10)).toEqual([]);
+      });
+
+      it('lets one create hold an idempotency key, pending or ready', async () => {
+        const idem = { key: 'k-hash', fingerprint: 'f-hash' };
+        const first = batchRecord({ id: 'batch_one', deploymentId: '', upstreamRef: '' });
+        expect(await store.batches.insertPending(first, ['dep-a'], idem)).toBe(true);
+        expect(await store.batches.insertPending(batchRecord({ id: 'batch_two' }), ['dep-a'], idem)).toBe(false);
+        expect(await store.batches.listPending(T0 + 10, 10)).toHaveLength(1);
+        const found = await store.batches.findByIdempotencyKey('k-hash');
+        expect(found?.state).toBe('pending');
+        expect(found?.fingerprint).toBe('f-hash');
+        expect(found?.batch.id).toBe('batch_one');
+        expect((await store.batches.listPending(T0 + 10, 10))[0]?.idempotencyKey).toBe('k-hash');
+        // Creates without a key never collide.
+        expect(await store.batches.insertPending(batchRecord({ id: 'batch_three' }), ['dep-a'], null)).toBe(true);
+        expect(await store.batches.insertPending(batchRecord({ id: 'batch_four' }), ['dep-a'], null)).toBe(true);
+
+        const object = batchObject('batch_one', first.inputFileId, 'validating');
+        await store.batches.complete('batch_one', { deploymentId: 'dep-a', upstreamRef: 'up-1', modelGroup: null, status: 'validating', object, updatedAtMs: T0 + 1 });
+        expect((await store.batches.findByIdempotencyKey('k-hash'))?.state).toBe('ready');
+        await store.batches.delete('batch_one');
+        expect(await store.batches.findByIdempotencyKey('k-hash')).toBeUndefined();
+        expect(await store.batches.insertPending(batchRecord({ id: 'batch_five' }), ['dep-a'], idem)).toBe(true);
+      });
+    });
+
     describe('keys', () => {
       it('round-trips every field, and nulls', async () => {
         const full = keyRecord();

@@ -41,6 +41,7 @@ export async function mintBatchFile(
       lineModels: [],
       inputTokens: null,
       sourceBatchId: batch.id,
+      endpoint: null,
       owner: batch.owner,
     },
     { fileId: id, deploymentId: batch.deploymentId, upstreamRef: ref, createdAtMs: now },

@@ -56,3 +56,27 @@ export const defaultsOf = (batch: Batch): BatchDefaults => ({
   metadata: batch.metadata,
   createdAt: batch.created_at,
 });
+
+/** The placeholder object of a write-ahead create: what the client asked for, nothing upstream yet. */
+export const pendingWireBatch = (id: string, inputFileId: string, defaults: BatchDefaults): Batch => ({
+  id,
+  object: 'batch',
+  endpoint: defaults.endpoint,
+  errors: null,
+  input_file_id: inputFileId,
+  completion_window: defaults.completionWindow,
+  status: 'validating',
+  output_file_id: null,
+  error_file_id: null,
+  created_at: defaults.createdAt,
+  in_progress_at: null,
+  expires_at: defaults.createdAt + 24 * 3600,
+  finalizing_at: null,
+  completed_at: null,
+  failed_at: null,
+  expired_at: null,
+  cancelling_at: null,
+  cancelled_at: null,
+  request_counts: { total: 0, completed: 0, failed: 0 },
+  metadata: defaults.metadata === null ? null : { ...defaults.metadata },
+});

@@ -6,7 +6,8 @@
 import { TERMINAL_BATCH_STATUSES, type Batch, type ListEnvelope } from '../../contracts/openai.js';
 import type { CreateBatchRequest } from '../../contracts/requests.js';
 import { GatewayError, notFound } from '../../errors/gateway-error.js';
-import { replaceUpstreamIds, UpstreamError, withGatewayIds } from '../../errors/upstream-error.js';
+import { scrubUpstreamField, scrubUpstreamText } from '../../errors/scrub.js';
+import { UpstreamError, withGatewayIds } from '../../errors/upstream-error.js';
 import { assertMayUseModel, mayUseModel } from '../auth/model-access.js';
 import type { Deployment } from '../deployment.js';
 import { placementOrder } from '../deployments/placement.js';
@@ -15,10 +16,11 @@ import { newBatchId } from '../ids.js';
 import { canSee, ownerOf, scopeOf, type Principal } from '../principal.js';
 import { toSeconds } from '../ports/clock.js';
 import type { ProviderAdapter, UpstreamBatch } from '../ports/provider-adapter.js';
-import type { BatchRecord, FileRecord } from '../ports/store.js';
+import type { BatchRecord, FileRecord, IdempotentCreate } from '../ports/store.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { mintBatchFile } from './batch-files.js';
-import { defaultsOf, toWireBatch, type BatchDefaults } from './batch-object.js';
+import { defaultsOf, pendingWireBatch, toWireBatch, type BatchDefaults } from './batch-object.js';
+import { createStillInProgress, idempotentCreate, keyReusedForAnotherRequest } from './idempotency.js';
 
 /** Checks a principal may start this batch (budgets, rate limits); the keys issue supplies it. */
 export interface BatchAdmission {
@@ -39,8 +41,31 @@ export class BatchService {
     private readonly admission: BatchAdmission = admitAll,
   ) {}
 
-  async create(principal: Principal, request: CreateBatchRequest, signal: AbortSignal): Promise<Batch> {
+  /**
+   * Write-ahead: the gateway id is minted and a `pending` record stored before any upstream call;
+   * the upstream batch carries that id as its label. A crash in between leaves a record the
+   * reconciler resolves (`recovery/`), never an upstream batch nobody points at.
+   */
+  async create(
+    principal: Principal,
+    request: CreateBatchRequest,
+    signal: AbortSignal,
+    idempotencyKey: string | null = null,
+  ): Promise<Batch> {
+    const idempotency = idempotencyKey === null ? null : idempotentCreate(principal, idempotencyKey, request);
+    if (idempotency !== null) {
+      const replay = await this.replay(idempotency);
+      if (replay !== null) return replay;
+    }
     const file = await this.inputFile(principal, request.input_file_id);
+    // The lines were validated with one url; a batch for another endpoint would fail upstream later.
+    if (file.endpoint !== null && file.endpoint !== request.endpoint) {
+      throw new GatewayError(
+        'url_mismatch',
+        `The endpoint '${request.endpoint}' does not match the url of the requests in file ${file.id} ('${file.endpoint}').`,
+        { param: 'endpoint' },
+      );
+    }
     const modelGroup = this.modelGroupOf(file, request.model);
     if (modelGroup !== null) assertMayUseModel(principal, modelGroup);
     // Every model the lines name is checked, not only the first line or the upload field.
@@ -64,41 +89,89 @@ export class BatchService {
       });
     }
     const refOf = new Map(candidates.map((c) => [c.d.id, c.ref]));
+    const now = this.deps.clock.now();
+    const id = newBatchId();
     const defaults: BatchDefaults = {
       endpoint: request.endpoint,
       completionWindow: request.completion_window,
       metadata: request.metadata ?? null,
-      createdAt: toSeconds(this.deps.clock.now()),
+      createdAt: toSeconds(now),
     };
-    const refIds = candidates.map((c) => [c.ref, file.id] as const);
-    const { deployment, upstream } = await this.placeOnFirstThatAccepts(
-      placementOrder(candidates.map((c) => c.d), this.deps.health, this.deps.random),
-      (d) => ({
-        inputFileRef: refOf.get(d.id) ?? '',
-        endpoint: request.endpoint,
-        completionWindow: request.completion_window,
-        metadata: request.metadata ?? null,
-        outputExpiresAfter: request.output_expires_after ?? null,
-      }),
-      signal,
-    ).catch((err: unknown) => {
-      throw withGatewayIds(err, refIds);
-    });
-    const now = this.deps.clock.now();
-    const id = newBatchId();
-    const base = { id, deploymentId: deployment.id, modelGroup: modelGroup ?? deployment.modelGroup, owner: ownerOf(principal) };
-    const object = await this.wireObject(base, file.id, upstream, defaults, signal);
-    const record: BatchRecord = {
-      ...base,
-      upstreamRef: upstream.ref,
+    const order = placementOrder(candidates.map((c) => c.d), this.deps.health, this.deps.random);
+    const pending: BatchRecord = {
+      id,
+      deploymentId: '',
+      upstreamRef: '',
       inputFileId: file.id,
-      status: object.status,
-      object,
+      modelGroup,
+      status: 'validating',
+      object: pendingWireBatch(id, file.id, defaults),
       createdAtMs: now,
       updatedAtMs: now,
+      owner: ownerOf(principal),
     };
-    await this.deps.store.batches.insert(record);
-    return object;
+    if (!(await this.deps.store.batches.insertPending(pending, order.map((d) => d.id), idempotency))) {
+      // Another create with the same key got there first.
+      const replay = idempotency === null ? null : await this.replay(idempotency);
+      if (replay !== null) return replay;
+      throw new GatewayError('internal_error', 'The batch could not be recorded.');
+    }
+    const refIds = candidates.map((c) => [c.ref, file.id] as const);
+    let placed: { deployment: Deployment; upstream: UpstreamBatch };
+    try {
+      placed = await this.placeOnFirstThatAccepts(
+        order,
+        (d) => ({
+          inputFileRef: refOf.get(d.id) ?? '',
+          endpoint: request.endpoint,
+          completionWindow: request.completion_window,
+          metadata: request.metadata ?? null,
+          outputExpiresAfter: request.output_expires_after ?? null,
+          label: id,
+        }),
+        signal,
+      );
+    } catch (err) {
+      // Every deployment answered no: nothing exists upstream, so forget the create. After a
+      // timeout or a lost connection the batch may exist anyway; the pending record stays and the
+      // reconciler finds it by its label.
+      if (!mayHaveCreated(err, signal)) await this.deps.store.batches.delete(id);
+      throw withGatewayIds(err, refIds);
+    }
+    return this.completePending(pending, placed.deployment, placed.upstream, signal);
+  }
+
+  /**
+   * Records where a pending create landed and returns its wire object. Used by `create` and by the
+   * reconciler when it adopts a batch whose create was interrupted.
+   */
+  async completePending(pending: BatchRecord, deployment: Deployment, upstream: UpstreamBatch, signal: AbortSignal): Promise<Batch> {
+    const base = {
+      id: pending.id,
+      deploymentId: deployment.id,
+      modelGroup: pending.modelGroup ?? deployment.modelGroup,
+      owner: pending.owner,
+    };
+    const object = await this.wireObject(base, pending.inputFileId, upstream, defaultsOf(pending.object), signal);
+    const placement = { ...base, upstreamRef: upstream.ref, status: object.status, object, updatedAtMs: this.deps.clock.now() };
+    if (await this.deps.store.batches.complete(pending.id, placement)) return object;
+    // No longer pending: a reconciler got there first (it adopted this very batch, or took the
+    // create for dead and cancelled it).
+    const now = await this.deps.store.batches.get(pending.id);
+    if (now !== undefined && now.upstreamRef === upstream.ref) return now.object;
+    throw new GatewayError('upstream_timeout', `The batch create took longer than the gateway allows; batch ${pending.id} was cancelled.`);
+  }
+
+  /** The answer to a create whose Idempotency-Key was seen before, or null when it was not. */
+  private async replay(idempotency: IdempotentCreate): Promise<Batch | null> {
+    const found = await this.deps.store.batches.findByIdempotencyKey(idempotency.key);
+    if (found === undefined) return null;
+    if (found.fingerprint !== idempotency.fingerprint) throw keyReusedForAnotherRequest();
+    if (found.state === 'ready') return found.batch.object;
+    // Still pending: either in flight, or left by a crash and due for the reconciler.
+    const { pendingGraceMs, reconcileIntervalMs } = this.deps.recovery;
+    const dueMs = found.batch.updatedAtMs + pendingGraceMs + reconcileIntervalMs - this.deps.clock.now();
+    throw createStillInProgress(Math.max(1, Math.ceil(dueMs / 1000)));
   }
 
   async retrieve(principal: Principal, id: string, signal: AbortSignal): Promise<Batch> {
@@ -235,7 +308,11 @@ export class BatchService {
     return toWireBatch({ ...upstream, errors }, { id: batch.id, inputFileId, outputFileId, errorFileId }, defaults);
   }
 
-  /** Batch-level error messages name the batch and its input file by the upstream's ids; clients know ours. */
+  /**
+   * Batch-level errors as they are stored and shown: they name the batch and its input file by the
+   * upstream's ids, which become ours, and every other raw id, URL or secret in their message,
+   * code and param is scrubbed (`errors/scrub.ts`).
+   */
   private async errorsWithGatewayIds(
     upstream: UpstreamBatch,
     batch: Pick<BatchRecord, 'id' | 'deploymentId'>,
@@ -244,7 +321,12 @@ export class BatchService {
     if (upstream.errors === null || upstream.errors.length === 0) return upstream.errors;
     const copy = (await this.deps.store.files.copies(inputFileId)).find((c) => c.deploymentId === batch.deploymentId);
     const ids = [[upstream.ref, batch.id] as const, ...(copy === undefined ? [] : [[copy.upstreamRef, inputFileId] as const])];
-    return upstream.errors.map((e) => ({ ...e, message: replaceUpstreamIds(e.message, ids) }));
+    return upstream.errors.map((e) => ({
+      ...e,
+      code: scrubUpstreamText(e.code, ids),
+      message: scrubUpstreamText(e.message, ids),
+      param: scrubUpstreamField(e.param, ids),
+    }));
   }
 
   private adapterOf(batch: BatchRecord): ProviderAdapter {
@@ -266,6 +348,13 @@ export class BatchService {
     }
   }
 }
+
+/**
+ * Whether a failed create may have left a batch upstream: the client left or the deadline passed
+ * mid-call, or the last attempt ended without an answer (a timeout, a reset connection).
+ */
+const mayHaveCreated = (err: unknown, signal: AbortSignal): boolean =>
+  signal.aborted || !(err instanceof UpstreamError) || err.failure !== 'http';
 
 /**
  * Whether a failed create may move on to the next deployment holding the file. Only when the

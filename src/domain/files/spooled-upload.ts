@@ -8,5 +8,30 @@ import type { Readable } from 'node:stream';
 export interface SpooledUpload {
   readonly filename: string;
   readonly bytes: number;
-  open(): Readable;
+  /** The bytes from `start` (default 0) to the end. */
+  open(start?: number): Readable;
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+async function firstBytes(file: SpooledUpload, n: number): Promise<Buffer> {
+  const stream = file.open();
+  const parts: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of stream) {
+      parts.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= n) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(parts).subarray(0, n);
+}
+
+/** The same upload without a leading UTF-8 byte-order mark (the upload itself when it has none). */
+export async function withoutBom(file: SpooledUpload): Promise<SpooledUpload> {
+  if (file.bytes < BOM.length || !(await firstBytes(file, BOM.length)).equals(BOM)) return file;
+  return { filename: file.filename, bytes: file.bytes - BOM.length, open: (start = 0) => file.open(start + BOM.length) };
 }

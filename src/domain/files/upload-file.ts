@@ -1,12 +1,10 @@
 /**
- * `POST /v1/files`: validate the spooled upload, decide where it goes, write one copy per target
- * deployment concurrently, then record the gateway file with every copy.
- *
- * Failure policy for fan-out (a managed upload to several deployments): a deployment whose upload
- * fails is left out of the file's mapping and marked unhealthy, and the upload succeeds as long as
- * every target model group got at least one copy. Batches are then only placed on deployments
- * that hold the file, so no mapping ever points at a file that does not exist. When a group gets
- * no copy at all, the upload fails and the copies already written are deleted upstream.
+ * `POST /v1/files`: validate the spooled upload, decide where it goes, record it as `pending`
+ * (write-ahead, with its target deployments), write one copy per target concurrently, then make
+ * the record visible. A crash at any point leaves either nothing upstream or a pending record
+ * the reconciler cleans up (`domain/recovery`); clients never see a half-written file.
+ * Fan-out failure policy: see `write-copies.ts`. Batches are only placed on deployments that hold
+ * the file, so no mapping ever points at a file that does not exist.
  */
 import type { ExpiresAfter, FileObject, FileUploadPurpose } from '../../contracts/openai.js';
 import { GatewayError } from '../../errors/gateway-error.js';
@@ -23,8 +21,9 @@ import { toSeconds } from '../ports/clock.js';
 import type { UpstreamFile } from '../ports/provider-adapter.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { toFileObject } from './file-object.js';
-import { rewriteForDeployment, rewritesModel } from './rewrite-lines.js';
-import type { SpooledUpload } from './spooled-upload.js';
+import { rewritesModel } from './rewrite-lines.js';
+import { withoutBom, type SpooledUpload } from './spooled-upload.js';
+import { deleteCopies, writeCopies, type Target } from './write-copies.js';
 
 export interface UploadInput {
   readonly principal: Principal;
@@ -35,12 +34,6 @@ export interface UploadInput {
   readonly targetModelNames: readonly string[];
   readonly hints: RoutingHints;
   readonly signal: AbortSignal;
-}
-
-interface Target {
-  readonly deployment: Deployment;
-  /** The upstream model to write into every line's body.model, or null to leave lines as sent. */
-  readonly rewriteTo: string | null;
 }
 
 export async function uploadFile(deps: ServiceDeps, input: UploadInput): Promise<FileObject> {
@@ -66,44 +59,53 @@ export async function uploadFile(deps: ServiceDeps, input: UploadInput): Promise
   if (groups.length === 0 && inspection !== null && loadBalances(deps, input, inspection)) {
     groups = [...new Set([...inspection.models].map((m) => deps.directory.canonicalGroup(m) ?? m))];
   }
-  const targets = groups.length > 0 ? managedTargets(deps, groups) : [plainTarget(deps, input)];
+  const targets = groups.length > 0 ? managedTargets(deps, groups) : [plainTarget(deps, input, inspection === null ? [] : [...inspection.models])];
   // However a plain upload was routed (a `model` hint, a provider, the default deployment), a
   // restricted key only reaches deployments of its own groups: a `model` hint naming another
   // group would otherwise have its lines rewritten to that group's upstream model.
   for (const t of targets) assertMayUseModel(input.principal, t.deployment.modelGroup, 'the deployment this upload is routed to');
 
-  const copies = await writeCopies(deps, input, targets, groups, isBatch);
+  // What is validated is what is sent: the inspector reads past a UTF-8 BOM, so the copies
+  // leave it out too (Azure rejects a BOM).
+  const file = isBatch ? await withoutBom(input.file) : input.file;
   const now = deps.clock.now();
-  const first = copies[0];
-  const record: FileRecord = {
+  const draft: FileRecord = {
     id: newFileId(),
     kind: 'upload',
     purpose: input.purpose,
-    filename: input.file.filename,
-    bytes: input.file.bytes,
+    filename: file.filename,
+    bytes: file.bytes,
     createdAtMs: now,
     // The client's own expiry wins: an upstream may keep its copy longer (Azure's floor is 14 days).
-    expiresAt:
-      input.expiresAfter === null ? (first?.upstream.expiresAt ?? null) : toSeconds(now) + input.expiresAfter.seconds,
+    expiresAt: input.expiresAfter === null ? null : toSeconds(now) + input.expiresAfter.seconds,
     status: 'processed',
     modelGroups: groups,
     lineCount: inspection?.lineCount ?? null,
     lineModels: inspection === null ? [] : [...inspection.models],
     inputTokens: inspection?.inputTokens ?? null,
     sourceBatchId: null,
+    endpoint: inspection?.endpoint ?? null,
     owner: ownerOf(input.principal),
   };
-  const copyRecords: FileCopyRecord[] = copies.map((c) => ({
-    fileId: record.id,
-    deploymentId: c.deployment.id,
-    upstreamRef: c.upstream.ref,
-    createdAtMs: now,
-  }));
-  try {
-    await deps.store.files.insert(record, copyRecords);
-  } catch (err) {
-    await deleteCopies(deps, copies, 'the file could not be recorded');
+  await deps.store.files.insertPending(draft, targets.map((t) => t.deployment.id));
+  const job = { fileId: draft.id, purpose: input.purpose, file, expiresAfter: input.expiresAfter, isBatch, signal: input.signal };
+  const outcome = await writeCopies(deps, job, targets, groups);
+  if (!outcome.ok) {
+    // Nothing can be left upstream: forget the upload now. Otherwise the pending record stays
+    // for the reconciler, which finds what an interrupted upload may have left by its label.
+    if (outcome.clean) await deps.store.files.delete(draft.id);
+    throw outcome.error;
+  }
+  const record: FileRecord = { ...draft, expiresAt: draft.expiresAt ?? outcome.written[0]?.upstream.expiresAt ?? null };
+  // Loose ends (a copy that may exist unrecorded) are left for the reconciler to look for.
+  const completed = await deps.store.files.complete(record, outcome.looseEnds).catch(async (err: unknown) => {
+    await deleteCopies(deps, outcome.written, 'the file could not be recorded');
     throw err;
+  });
+  if (!completed) {
+    // A reconciler took this upload for dead (it outlived the grace period) and is deleting it.
+    await deleteCopies(deps, outcome.written, 'the upload outlived its grace period');
+    throw new GatewayError('upstream_timeout', 'The upload took longer than the gateway allows; nothing was kept.');
   }
   return toFileObject(record);
 }
@@ -153,87 +155,15 @@ function managedTargets(deps: ServiceDeps, groups: readonly string[]): Target[] 
   return targets;
 }
 
-function plainTarget(deps: ServiceDeps, input: UploadInput): Target {
-  const { deployment, viaGroup } = resolveDeployment(deps.directory, deps.health, deps.random, input.hints);
+/**
+ * Where a plain upload goes: only deployments the key may use are considered, and among those the
+ * ones its lines name (`lineModels`: the distinct `body.model` values) are preferred.
+ */
+function plainTarget(deps: ServiceDeps, input: UploadInput, lineModels: readonly string[]): Target {
+  const { deployment, viaGroup } = resolveDeployment(deps.directory, deps.health, deps.random, input.hints, {
+    principal: input.principal,
+    lineModels,
+  });
   const rewrite = viaGroup && input.purpose === 'batch' && rewritesModel(deployment.upstreamModel);
   return { deployment, rewriteTo: rewrite ? deployment.upstreamModel : null };
-}
-
-interface WrittenCopy {
-  readonly deployment: Deployment;
-  readonly upstream: UpstreamFile;
-}
-
-async function writeCopies(
-  deps: ServiceDeps,
-  input: UploadInput,
-  targets: readonly Target[],
-  groups: readonly string[],
-  isBatch: boolean,
-): Promise<WrittenCopy[]> {
-  const results = await Promise.allSettled(targets.map((t) => writeCopy(deps, input, t, isBatch)));
-  const written: WrittenCopy[] = [];
-  let firstError: unknown = null;
-  results.forEach((result, i) => {
-    const target = targets[i];
-    if (target === undefined) return;
-    if (result.status === 'fulfilled') {
-      deps.health.recordSuccess(target.deployment.id);
-      written.push({ deployment: target.deployment, upstream: result.value });
-      return;
-    }
-    firstError ??= result.reason;
-    const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
-    if (result.reason instanceof UpstreamError && result.reason.retryable) deps.health.recordFailure(target.deployment.id, reason);
-    deps.logger.warn({ deploymentId: target.deployment.id, err: reason }, 'upload to deployment failed');
-  });
-  const uncovered = groups.filter((g) => !written.some((c) => c.deployment.modelGroup === g));
-  if (written.length === 0 || uncovered.length > 0) {
-    await deleteCopies(deps, written, 'the upload failed on another deployment');
-    if (uncovered.length > 0 && written.length > 0) {
-      throw new GatewayError(
-        'deployments_unavailable',
-        `The file could not be stored on any deployment of ${uncovered.map((g) => `'${g}'`).join(', ')}; nothing was kept.`,
-        { cause: firstError },
-      );
-    }
-    throw firstError instanceof Error ? firstError : new GatewayError('internal_error', 'The upload failed.');
-  }
-  return written;
-}
-
-async function writeCopy(deps: ServiceDeps, input: UploadInput, target: Target, isBatch: boolean): Promise<UpstreamFile> {
-  const adapter = deps.registry.adapterFor(target.deployment);
-  const transform = isBatch && (target.rewriteTo !== null || adapter.capabilities.lineFormat === 'native');
-  const body = transform ? rewriteForDeployment(input.file.open(), adapter, target.rewriteTo) : input.file.open();
-  try {
-    return await adapter.uploadFile(
-      {
-        filename: input.file.filename,
-        purpose: input.purpose,
-        body,
-        bytes: transform ? null : input.file.bytes,
-        expiresAfter: input.expiresAfter,
-      },
-      { signal: input.signal },
-    );
-  } finally {
-    body.destroy();
-  }
-}
-
-/** Best-effort clean-up of copies that must not outlive a failed upload; failures are logged. */
-async function deleteCopies(deps: ServiceDeps, copies: readonly WrittenCopy[], why: string): Promise<void> {
-  await Promise.all(
-    copies.map(async (c) => {
-      try {
-        await deps.registry.adapterFor(c.deployment).deleteFile(c.upstream.ref, { signal: AbortSignal.timeout(30_000) });
-      } catch (err) {
-        deps.logger.error(
-          { deploymentId: c.deployment.id, err: err instanceof Error ? err.message : String(err) },
-          `could not delete an upstream copy after ${why}; it is orphaned upstream`,
-        );
-      }
-    }),
-  );
 }

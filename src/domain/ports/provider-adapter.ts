@@ -55,6 +55,13 @@ export interface UploadFileInput {
   /** Exact length when known (unchanged passthrough); null when a transform changed it. */
   readonly bytes: number | null;
   readonly expiresAfter: ExpiresAfter | null;
+  /**
+   * The gateway file id this copy belongs to. The adapter attaches it where the upstream keeps
+   * something of ours (the filename, an object key, a label) and reads it back as
+   * `UpstreamFile.label`, so a copy whose upload finished but was never recorded (a crash) can be
+   * found and deleted.
+   */
+  readonly label: string;
 }
 
 /** A file as the upstream describes it; `ref` is opaque to everyone but the adapter. */
@@ -66,6 +73,8 @@ export interface UpstreamFile {
   readonly filename: string | null;
   readonly purpose: string | null;
   readonly status: FileStatus;
+  /** The `label` the gateway uploaded it with, when the upstream kept it. */
+  readonly label: string | null;
 }
 
 export interface UpstreamContent {
@@ -81,6 +90,11 @@ export interface CreateBatchInput {
   readonly completionWindow: string;
   readonly metadata: Readonly<Record<string, string>> | null;
   readonly outputExpiresAfter: ExpiresAfter | null;
+  /**
+   * The gateway batch id, attached where the upstream takes a label or metadata and read back as
+   * `UpstreamBatch.label`: a create whose answer never reached the store can be found upstream.
+   */
+  readonly label: string;
 }
 
 /** A batch job as the upstream reports it, already mapped to OpenAI status and seconds. */
@@ -104,7 +118,12 @@ export interface UpstreamBatch {
   readonly cancelledAt: number | null;
   readonly requestCounts: BatchRequestCounts;
   readonly usage: BatchUsage | null;
+  /** The client's metadata, without the gateway's label. */
   readonly metadata: Readonly<Record<string, string>> | null;
+  /** The `label` of `CreateBatchInput`, when the upstream kept it. */
+  readonly label: string | null;
+  /** The upstream ref of the batch's input file, when the upstream says. */
+  readonly inputFileRef: string | null;
 }
 
 export interface ProviderAdapter {
@@ -124,6 +143,13 @@ export interface ProviderAdapter {
   createBatch(input: CreateBatchInput, opts: CallOptions): Promise<UpstreamBatch>;
   retrieveBatch(ref: string, opts: CallOptions): Promise<UpstreamBatch>;
   cancelBatch(ref: string, opts: CallOptions): Promise<UpstreamBatch>;
+  /**
+   * Files and batches the upstream holds that were created at or after `sinceSeconds`, newest
+   * first, for reconciling write-ahead records after a crash. Bounded by the adapter (a few pages);
+   * an upstream that cannot list yields nothing.
+   */
+  listFilesSince(sinceSeconds: number, opts: CallOptions): AsyncIterable<UpstreamFile>;
+  listBatchesSince(sinceSeconds: number, opts: CallOptions): AsyncIterable<UpstreamBatch>;
 }
 
 /** Builds the adapter of one deployment; `providers/registry.ts` is the only implementation. */

@@ -34,7 +34,27 @@ export interface FileRecord {
   readonly inputTokens: number | null;
   /** The batch that produced an output or error file. */
   readonly sourceBatchId: string | null;
+  /** The url every line of a batch input names (as `/v1/…`); null when the file was not inspected. */
+  readonly endpoint: string | null;
   readonly owner: Owner;
+}
+
+/**
+ * A write-ahead upload: recorded before any upstream call, invisible to clients, completed once
+ * every copy is written. One left behind by a crash is reconciled: its copies are deleted upstream.
+ */
+export interface PendingFile {
+  readonly file: FileRecord;
+  /**
+   * False for a never-completed upload (all of it goes). True for a completed one with loose ends:
+   * `targets` are then the deployments whose upload ended without an answer, where a copy nobody
+   * recorded may exist (it goes; the recorded copies stay).
+   */
+  readonly visible: boolean;
+  /** Every deployment the upload was writing to (or, when visible, its loose ends). */
+  readonly targets: readonly string[];
+  /** The copies whose upstream upload had answered (more may exist upstream, found by label). */
+  readonly copies: readonly FileCopyRecord[];
 }
 
 /** One upstream copy of a gateway file: the file lives on `deploymentId` under `upstreamRef`. */
@@ -88,6 +108,40 @@ export interface BatchListQuery {
   readonly modelGroups?: readonly string[] | undefined;
 }
 
+/**
+ * A write-ahead batch create: recorded (with a placeholder object and no deployment yet) before
+ * any upstream call, invisible to clients, completed with the deployment that accepted it.
+ */
+export interface PendingBatch {
+  readonly batch: BatchRecord;
+  /** Every deployment the create may have reached, in the order they were to be tried. */
+  readonly targets: readonly string[];
+  /** Set when the client sent an Idempotency-Key: it can ask again, so an orphan is adopted. */
+  readonly idempotencyKey: string | null;
+}
+
+/** A client's Idempotency-Key, scoped to its owner, and the request it came with (both hashed). */
+export interface IdempotentCreate {
+  readonly key: string;
+  readonly fingerprint: string;
+}
+
+export interface IdempotentBatch {
+  readonly batch: BatchRecord;
+  readonly state: 'pending' | 'ready';
+  readonly fingerprint: string | null;
+}
+
+/** Where a pending batch landed, and what it looks like now. */
+export interface BatchPlacement {
+  readonly deploymentId: string;
+  readonly upstreamRef: string;
+  readonly modelGroup: string | null;
+  readonly status: Batch['status'];
+  readonly object: Batch;
+  readonly updatedAtMs: number;
+}
+
 export interface BatchUpdate {
   readonly status: Batch['status'];
   readonly object: Batch;
@@ -108,8 +162,21 @@ export interface FileRepository {
   list(query: FileListQuery): Promise<Page<FileRecord>>;
   /** Removes one upstream copy (after it was deleted upstream). */
   deleteCopy(fileId: string, deploymentId: string): Promise<void>;
-  /** Removes the file and every copy row. */
+  /** Removes the file and every copy row (pending or ready). */
   delete(id: string): Promise<void>;
+  /** Records a write-ahead upload; `get` and `list` do not see it until `complete`. */
+  insertPending(file: FileRecord, targets: readonly string[]): Promise<void>;
+  /** Records one copy of a pending upload as soon as its upstream upload answers. */
+  addCopy(copy: FileCopyRecord): Promise<void>;
+  /**
+   * Makes a pending upload visible with its final fields. False when it is no longer pending (a
+   * reconciler took it for dead): the caller then owns the clean-up of its copies.
+   */
+  complete(file: FileRecord, looseEnds: readonly string[]): Promise<boolean>;
+  /** Pending uploads, and completed ones with loose ends, recorded before `createdBeforeMs`, oldest first. */
+  listPending(createdBeforeMs: number, limit: number): Promise<PendingFile[]>;
+  /** Forgets a completed upload's loose ends once the reconciler has checked them. */
+  settle(id: string): Promise<void>;
 }
 
 export interface BatchRepository {
@@ -117,8 +184,23 @@ export interface BatchRepository {
   get(id: string): Promise<BatchRecord | undefined>;
   update(id: string, update: BatchUpdate): Promise<void>;
   list(query: BatchListQuery): Promise<Page<BatchRecord>>;
-  /** Batches whose input is this file and that are not yet terminal. */
+  /** Batches whose input is this file and that are not yet terminal (pending creates included). */
   countActiveForInputFile(fileId: string): Promise<number>;
+  /**
+   * Records a write-ahead create; `get` and `list` do not see it until `complete`. False (and
+   * nothing written) when `idempotency` names a key another create already holds.
+   */
+  insertPending(batch: BatchRecord, targets: readonly string[], idempotency: IdempotentCreate | null): Promise<boolean>;
+  /** A create made with this (hashed, owner-scoped) Idempotency-Key, pending or ready. */
+  findByIdempotencyKey(key: string): Promise<IdempotentBatch | undefined>;
+  /** Makes a pending create visible where it landed; false when it is no longer pending. */
+  complete(id: string, placement: BatchPlacement): Promise<boolean>;
+  /** Pending creates last touched before `updatedBeforeMs`, oldest first. */
+  listPending(updatedBeforeMs: number, limit: number): Promise<PendingBatch[]>;
+  /** The ready batch that maps to this upstream batch, if any. */
+  findByUpstream(deploymentId: string, upstreamRef: string): Promise<BatchRecord | undefined>;
+  /** Removes a batch record (used for pending creates that never reached an upstream). */
+  delete(id: string): Promise<void>;
 }
 
 export interface Store {

@@ -17,7 +17,9 @@ export const batchRoutes = (app: FastifyInstance, options: BatchRoutesOptions): 
 
   app.post('/batches', async (request, reply) => {
     const body = parseRequest(createBatchSchema, request.body);
-    return batches.create(request.principal, body, clientSignal(reply, requestTimeoutMs));
+    const key = request.headers['idempotency-key'];
+    const idempotencyKey = typeof key === 'string' ? key : null;
+    return batches.create(request.principal, body, clientSignal(reply, requestTimeoutMs), idempotencyKey);
   });
 
   app.get('/batches', async (request) => {

@@ -15,6 +15,8 @@ export interface FileRoutesOptions {
   readonly maxUploadBytes: number;
   /** Upper bound of one request's upstream work. */
   readonly requestTimeoutMs: number;
+  /** An upload body that sends nothing for this long is abandoned (slow or vanished clients). */
+  readonly uploadIdleTimeoutMs: number;
 }
 
 type IdParams = { Params: { file_id: string } };
@@ -24,9 +26,14 @@ export const fileRoutes = (app: FastifyInstance, options: FileRoutesOptions): vo
   const signalOf = (reply: FastifyReply): AbortSignal => clientSignal(reply, options.requestTimeoutMs);
 
   app.post('/files', async (request, reply) => {
+    // One deadline for the whole request, the body included: a client trickling bytes cannot
+    // hold a spool file and a connection open for longer than any upload may take.
+    const signal = signalOf(reply);
     const upload = await receiveUpload(request.raw, request.headers, {
       spoolDir: options.spoolDir,
       maxFileBytes: options.maxUploadBytes,
+      idleTimeoutMs: options.uploadIdleTimeoutMs,
+      signal,
     });
     try {
       const purpose = purposeOf(upload.fields);
@@ -44,7 +51,7 @@ export const fileRoutes = (app: FastifyInstance, options: FileRoutesOptions): vo
           model:
             fieldOf(upload.fields, 'model') ?? queryString(request, 'model') ?? (request.headers['x-litellm-model'] as string | undefined) ?? null,
         },
-        signal: signalOf(reply),
+        signal,
       });
     } finally {
       await upload.dispose();

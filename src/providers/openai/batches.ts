@@ -1,6 +1,8 @@
 /** The Batches API calls (`reference/wire.md` §2), shared by every OpenAI-style upstream. */
 import type { CallOptions, CreateBatchInput, UpstreamBatch } from '../../domain/ports/provider-adapter.js';
 import { segment, type OpenAIStyleApi } from './api.js';
+import { labelledMetadata } from './labels.js';
+import { listSince } from './list-since.js';
 import { toUpstreamBatch } from './map.js';
 
 const batchOf = (api: OpenAIStyleApi, raw: unknown): UpstreamBatch =>
@@ -11,7 +13,7 @@ export const createBatchBody = (input: CreateBatchInput): Record<string, unknown
   input_file_id: input.inputFileRef,
   endpoint: input.endpoint,
   completion_window: input.completionWindow,
-  ...(input.metadata === null ? {} : { metadata: input.metadata }),
+  metadata: labelledMetadata(input.metadata, input.label),
   ...(input.outputExpiresAfter === null ? {} : { output_expires_after: input.outputExpiresAfter }),
 });
 
@@ -45,3 +47,6 @@ export const cancelBatch = async (api: OpenAIStyleApi, ref: string, opts: CallOp
   });
   return batchOf(api, response.body);
 };
+
+export const listBatchesSince = (api: OpenAIStyleApi, sinceSeconds: number, opts: CallOptions): AsyncIterable<UpstreamBatch> =>
+  listSince(api, '/batches', {}, sinceSeconds, opts, (raw) => batchOf(api, raw));

@@ -11,6 +11,8 @@ import type {
 import { isRecord } from '../shared/json.js';
 import { buildMultipartBody } from '../shared/multipart.js';
 import { segment, type OpenAIStyleApi } from './api.js';
+import { labelledFilename } from './labels.js';
+import { listSince } from './list-since.js';
 import { toUpstreamFile } from './map.js';
 
 /** What OpenAI's SDKs send for a file part whose type they do not know (`.jsonl` has none). */
@@ -29,7 +31,7 @@ export const uploadFile = async (api: OpenAIStyleApi, input: UploadFileInput, op
   }
   const multipart = buildMultipartBody(fields, {
     name: 'file',
-    filename: input.filename,
+    filename: labelledFilename(input.label, input.filename),
     contentType: FILE_PART_CONTENT_TYPE,
     body: input.body,
     bytes: input.bytes,
@@ -100,3 +102,6 @@ export const probe = async (api: OpenAIStyleApi, opts: CallOptions): Promise<voi
     signal: opts.signal,
   });
 };
+
+export const listFilesSince = (api: OpenAIStyleApi, sinceSeconds: number, opts: CallOptions): AsyncIterable<UpstreamFile> =>
+  listSince(api, '/files', { order: 'desc' }, sinceSeconds, opts, (raw) => fileOf(api, raw));

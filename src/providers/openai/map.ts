@@ -8,6 +8,7 @@ import type { BatchError, BatchRequestCounts, BatchUsage } from '../../contracts
 import type { UpstreamBatch, UpstreamFile } from '../../domain/ports/provider-adapter.js';
 import type { UpstreamError } from '../../errors/upstream-error.js';
 import { integerAt, isRecord, recordAt, stringAt, type JsonRecord } from '../shared/json.js';
+import { splitFilename, splitMetadata } from './labels.js';
 import { lookupStatus, OPENAI_BATCH_STATUSES, OPENAI_FILE_STATUSES } from './status-map.js';
 
 /** Builds the error for a 2xx body that breaks the contract (see `HttpClient.malformed`). */
@@ -31,14 +32,16 @@ export const toUpstreamFile = (raw: unknown, malformed: Malformed): UpstreamFile
   // `status` is deprecated; an upstream that dropped it has a usable file.
   const status = rawStatus === null ? 'processed' : lookupStatus(OPENAI_FILE_STATUSES, rawStatus);
   if (status === undefined) throw malformed(`file ${ref} has status '${String(rawStatus)}', which batchgate does not know`);
+  const { label, filename } = splitFilename(stringAt(file, 'filename'));
   return {
     ref,
     bytes: integerAt(file, 'bytes'),
     createdAt: integerAt(file, 'created_at'),
     expiresAt: integerAt(file, 'expires_at'),
-    filename: stringAt(file, 'filename'),
+    filename,
     purpose: stringAt(file, 'purpose'),
     status,
+    label,
   };
 };
 
@@ -93,6 +96,7 @@ export const toUpstreamBatch = (raw: unknown, malformed: Malformed): UpstreamBat
   if (status === undefined) {
     throw malformed(`batch ${ref} has status ${rawStatus === null ? '(none)' : `'${rawStatus}'`}, which batchgate does not know`);
   }
+  const { label, metadata } = splitMetadata(toMetadata(batch));
   return {
     ref,
     status,
@@ -113,6 +117,8 @@ export const toUpstreamBatch = (raw: unknown, malformed: Malformed): UpstreamBat
     cancelledAt: integerAt(batch, 'cancelled_at'),
     requestCounts: toRequestCounts(batch),
     usage: toUsage(batch),
-    metadata: toMetadata(batch),
+    metadata,
+    label,
+    inputFileRef: stringAt(batch, 'input_file_id'),
   };
 };

@@ -7,8 +7,8 @@ import type { BatchInputLine } from '../../contracts/openai.js';
 import type { Deployment } from '../../domain/deployment.js';
 import type { ProviderAdapter, ProviderCapabilities } from '../../domain/ports/provider-adapter.js';
 import type { OpenAIStyleApi } from './api.js';
-import { cancelBatch, createBatch, retrieveBatch } from './batches.js';
-import { deleteFile, openFileContent, probe, retrieveFile, uploadFile } from './files.js';
+import { cancelBatch, createBatch, listBatchesSince, retrieveBatch } from './batches.js';
+import { deleteFile, listFilesSince, openFileContent, probe, retrieveFile, uploadFile } from './files.js';
 
 export const OPENAI_STYLE_CAPABILITIES: ProviderCapabilities = Object.freeze({
   fileStaging: 'files-api',
@@ -34,4 +34,6 @@ export const createOpenAIStyleAdapter = (deployment: Deployment, api: OpenAIStyl
   createBatch: (input, opts) => createBatch(api, input, opts),
   retrieveBatch: (ref, opts) => retrieveBatch(api, ref, opts),
   cancelBatch: (ref, opts) => cancelBatch(api, ref, opts),
+  listFilesSince: (since, opts) => listFilesSince(api, since, opts),
+  listBatchesSince: (since, opts) => listBatchesSince(api, since, opts),
 });

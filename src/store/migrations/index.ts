@@ -5,10 +5,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as keysLimits from './0002-keys-limits.js';
+import * as writeAhead from './0003-write-ahead.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-keys-limits': keysLimits,
+  '0003-write-ahead': writeAhead,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,7 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Batch, BatchStatus } from '../../contracts/openai.js';
 import { TERMINAL_BATCH_STATUSES } from '../../contracts/openai.js';
-import type { BatchListQuery, BatchRecord, BatchRepository, Page } from '../../domain/ports/store.js';
+import type { BatchListQuery, BatchRecord, BatchRepository, Page, PendingBatch } from '../../domain/ports/store.js';
 import type { BatchesTable, Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 import { afterCondition, emptyPage, ownerColumns, ownerOfRow, scopeCondition, toPage } from './listing.js';
@@ -19,6 +19,10 @@ const toRow = (b: BatchRecord): BatchesTable => ({
   object: toJson(b.object),
   created_at_ms: b.createdAtMs,
   updated_at_ms: b.updatedAtMs,
+  state: 'ready',
+  pending_targets: null,
+  idempotency_key: null,
+  request_fingerprint: null,
   ...ownerColumns(b.owner),
 });
 
@@ -42,7 +46,7 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
     },
 
     get: async (id) => {
-      const row = await db.selectFrom('batches').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await db.selectFrom('batches').selectAll().where('id', '=', id).where('state', '=', 'ready').executeTakeFirst();
       return row && fromRow(row);
     },
 
@@ -58,7 +62,7 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
       const scope = scopeCondition(query.scope);
       // `IN ()` is not SQL, and no group means no batch can match.
       if (scope === null || query.modelGroups?.length === 0) return emptyPage();
-      let qb = db.selectFrom('batches').selectAll();
+      let qb = db.selectFrom('batches').selectAll().where('state', '=', 'ready');
       if (scope !== undefined) qb = qb.where(scope);
       if (query.modelGroups !== undefined) qb = qb.where('model_group', 'in', [...query.modelGroups]);
       if (query.after !== undefined) qb = qb.where(afterCondition(query.after, 'desc'));
@@ -80,6 +84,77 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
       // COUNT is int8 on PostgreSQL, read as a number by the pool's parser; Number() keeps the
       // promise honest should a driver ever hand back a string.
       return Number(row.n);
+    },
+
+    insertPending: async (batch, targets, idempotency) => {
+      const inserted = await db
+        .insertInto('batches')
+        .values({
+          ...toRow(batch),
+          state: 'pending',
+          pending_targets: toJson(targets),
+          idempotency_key: idempotency?.key ?? null,
+          request_fingerprint: idempotency?.fingerprint ?? null,
+        })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      return inserted !== undefined;
+    },
+
+    findByIdempotencyKey: async (key) => {
+      const row = await db.selectFrom('batches').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+      return row && { batch: fromRow(row), state: row.state, fingerprint: row.request_fingerprint };
+    },
+
+    complete: async (id, placement) => {
+      const result = await db
+        .updateTable('batches')
+        .set({
+          state: 'ready',
+          pending_targets: null,
+          deployment_id: placement.deploymentId,
+          upstream_ref: placement.upstreamRef,
+          model_group: placement.modelGroup,
+          status: placement.status,
+          object: toJson(placement.object),
+          updated_at_ms: placement.updatedAtMs,
+        })
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    listPending: async (updatedBeforeMs, limit): Promise<PendingBatch[]> => {
+      const rows = await db
+        .selectFrom('batches')
+        .selectAll()
+        .where('state', '=', 'pending')
+        .where('updated_at_ms', '<', updatedBeforeMs)
+        .orderBy('created_at_ms')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        batch: fromRow(r),
+        targets: r.pending_targets === null ? [] : fromJson<string[]>(r.pending_targets),
+        idempotencyKey: r.idempotency_key,
+      }));
+    },
+
+    findByUpstream: async (deploymentId, upstreamRef) => {
+      const row = await db
+        .selectFrom('batches')
+        .selectAll()
+        .where('deployment_id', '=', deploymentId)
+        .where('upstream_ref', '=', upstreamRef)
+        .where('state', '=', 'ready')
+        .executeTakeFirst();
+      return row && fromRow(row);
+    },
+
+    delete: async (id) => {
+      await db.deleteFrom('batches').where('id', '=', id).execute();
     },
   };
 }

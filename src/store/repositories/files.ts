@@ -1,6 +1,6 @@
 /** Gateway files and their upstream copies. */
 import type { Kysely, Selectable } from 'kysely';
-import type { FileCopyRecord, FileListQuery, FileRecord, FileRepository, Page } from '../../domain/ports/store.js';
+import type { FileCopyRecord, FileListQuery, FileRecord, FileRepository, Page, PendingFile } from '../../domain/ports/store.js';
 import type { Database, FileCopiesTable, FilesTable } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 import { afterCondition, emptyPage, ownerColumns, ownerOfRow, scopeCondition, toPage } from './listing.js';
@@ -19,6 +19,9 @@ const toRow = (f: FileRecord): FilesTable => ({
   line_models: toJson(f.lineModels),
   source_batch_id: f.sourceBatchId,
   input_tokens: f.inputTokens,
+  endpoint: f.endpoint,
+  state: 'ready',
+  pending_targets: null,
   ...ownerColumns(f.owner),
 });
 
@@ -36,6 +39,7 @@ const fromRow = (r: Selectable<FilesTable>): FileRecord => ({
   lineModels: fromJson<string[]>(r.line_models),
   sourceBatchId: r.source_batch_id,
   inputTokens: r.input_tokens,
+  endpoint: r.endpoint,
   owner: ownerOfRow(r),
 });
 
@@ -67,6 +71,7 @@ export function fileRepository(db: Kysely<Database>): FileRepository {
       .selectAll('files')
       .where('file_copies.deployment_id', '=', deploymentId)
       .where('file_copies.upstream_ref', '=', upstreamRef)
+      .where('files.state', '=', 'ready')
       .executeTakeFirst();
     return row && fromRow(row);
   };
@@ -104,7 +109,7 @@ export function fileRepository(db: Kysely<Database>): FileRepository {
       }),
 
     get: async (id) => {
-      const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await db.selectFrom('files').selectAll().where('id', '=', id).where('state', '=', 'ready').executeTakeFirst();
       return row && fromRow(row);
     },
 
@@ -134,7 +139,7 @@ export function fileRepository(db: Kysely<Database>): FileRepository {
     list: async (query: FileListQuery): Promise<Page<FileRecord>> => {
       const scope = scopeCondition(query.scope);
       if (scope === null) return emptyPage();
-      let qb = db.selectFrom('files').selectAll();
+      let qb = db.selectFrom('files').selectAll().where('state', '=', 'ready');
       if (scope !== undefined) qb = qb.where(scope);
       if (query.purpose !== undefined) qb = qb.where('purpose', '=', query.purpose);
       if (query.after !== undefined) qb = qb.where(afterCondition(query.after, query.order));
@@ -159,5 +164,58 @@ export function fileRepository(db: Kysely<Database>): FileRepository {
         await trx.deleteFrom('file_copies').where('file_id', '=', id).execute();
         await trx.deleteFrom('files').where('id', '=', id).execute();
       }),
+
+    insertPending: async (file, targets) => {
+      await db
+        .insertInto('files')
+        .values({ ...toRow(file), state: 'pending', pending_targets: toJson(targets) })
+        .execute();
+    },
+
+    addCopy: async (copy) => {
+      await db.insertInto('file_copies').values(copyToRow(copy)).execute();
+    },
+
+    complete: async (file, looseEnds) => {
+      const { id, ...fields } = toRow(file);
+      const result = await db
+        .updateTable('files')
+        .set({ ...fields, pending_targets: looseEnds.length === 0 ? null : toJson(looseEnds) })
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    listPending: async (createdBeforeMs, limit): Promise<PendingFile[]> => {
+      const rows = await db
+        .selectFrom('files')
+        .selectAll()
+        .where((eb) => eb.or([eb('state', '=', 'pending'), eb('pending_targets', 'is not', null)]))
+        .where('created_at_ms', '<', createdBeforeMs)
+        .orderBy('created_at_ms')
+        .limit(limit)
+        .execute();
+      if (rows.length === 0) return [];
+      const copies = await db
+        .selectFrom('file_copies')
+        .selectAll()
+        .where(
+          'file_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      return rows.map((r) => ({
+        file: fromRow(r),
+        visible: r.state === 'ready',
+        targets: r.pending_targets === null ? [] : fromJson<string[]>(r.pending_targets),
+        copies: copies.filter((c) => c.file_id === r.id).map(copyFromRow),
+      }));
+    },
+
+    settle: async (id) => {
+      await db.updateTable('files').set({ pending_targets: null }).where('id', '=', id).where('state', '=', 'ready').execute();
+    },
   };
 }
