@@ -156,7 +156,7 @@ describe('splitLines', () => {
           expect(Buffer.from(line.text, 'utf8').equals(Buffer.from(file.lines[i] ?? '', 'utf8'))).toBe(true);
         });
       }),
-      { numRuns: 400 },
+      { numRuns: 250 },
     );
   });
 
@@ -170,7 +170,7 @@ describe('splitLines', () => {
         expect(result.models).toEqual(file.models);
         expect(result.endpoint).toBe(file.url.startsWith('/v1/') ? file.url : `/v1${file.url}`);
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
@@ -230,7 +230,7 @@ describe('BatchFileInspector over splitLines', () => {
       fc.asyncProperty(damagedArb, cutsArb, optionsArb, async (bytes, cuts, options) => {
         expectTyped4xx(await validate(plainSource(chunk(bytes, cuts)), options));
       }),
-      { numRuns: 600 },
+      { numRuns: 400 },
     );
   });
 
@@ -262,7 +262,7 @@ describe('BatchFileInspector over splitLines', () => {
           });
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 });
