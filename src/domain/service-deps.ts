@@ -5,6 +5,7 @@ import type { Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import type { ProviderRegistry } from './ports/provider-adapter.js';
 import type { Store } from './ports/store.js';
+import type { InFlightRecords } from './recovery/in-flight.js';
 
 /** What the domain services need from the rest of the system, injected by the composition root. */
 export interface ServiceDeps {
@@ -22,5 +23,7 @@ export interface ServiceDeps {
     readonly pendingGraceMs: number;
     /** How often the reconciler looks. */
     readonly reconcileIntervalMs: number;
+    /** Pending records this process is still writing; never reconciled. */
+    readonly inFlight: InFlightRecords;
   };
 }

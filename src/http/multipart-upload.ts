@@ -75,6 +75,9 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
   // The spool write, observed from the moment it starts: it may fail before the body pipeline
   // does (a full disk) or after it (the parser destroyed mid-part), and neither may go unheard.
   let write: Promise<unknown> | null = null;
+  // Every part stream busboy hands us, so the error path can end them: busboy may emit a part
+  // after it has already failed, and nothing else would ever end that stream.
+  const parts: Readable[] = [];
   let failure: GatewayError | null = null;
   const fail = (err: GatewayError): void => {
     failure ??= err;
@@ -86,12 +89,15 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
     fields.set(name, list);
   });
   parser.on('file', (name, stream, info) => {
+    parts.push(stream);
     if (name !== 'file' || write !== null) {
       fail(
         name !== 'file'
           ? new GatewayError('invalid_request', `Unexpected file field '${name}': send the file as 'file'.`, { param: name })
           : new GatewayError('invalid_request', 'Send exactly one file per upload.', { param: 'file' }),
       );
+      // A refused part is drained; its own error (the body cut inside it) is the parser's too.
+      stream.on('error', () => {});
       stream.resume();
       return;
     }
@@ -104,9 +110,15 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
       fail(tooLarge(options.maxFileBytes));
       stream.resume();
     });
-    const writing = pipeline(stream, createWriteStream(path));
+    const out = createWriteStream(path);
+    // Settled once the spool file is closed, not merely when the pipeline gives up: a write stream
+    // still opening its file would recreate it after the error path removed it.
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+    const writing = pipeline(stream, out);
     writing.catch(() => {}); // settled and inspected below; never an unhandled rejection
-    write = writing;
+    const settledWrite = Promise.allSettled([writing, closed]).then(() => writing);
+    settledWrite.catch(() => {});
+    write = settledWrite;
   });
   parser.on('filesLimit', () => fail(new GatewayError('invalid_request', 'Send exactly one file per upload.', { param: 'file' })));
 
@@ -129,6 +141,7 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
     // The parser may be gone while its file stream is still open: end it so the spool write
     // closes its file before the file is removed (a late open would recreate it).
     destroyQuietly(parser, err);
+    for (const part of parts) if (!part.destroyed) part.destroy(err instanceof Error ? err : new Error(String(err)));
     await settled(write);
     await dispose();
     if (failure !== null) throw failure;

@@ -23,6 +23,7 @@ import type { ServiceDeps } from '../domain/service-deps.js';
 import { createApp } from '../http/app.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { createStore } from '../store/create-store.js';
+import { InFlightRecords } from '../domain/recovery/in-flight.js';
 import { PendingReconciler } from '../domain/recovery/pending-reconciler.js';
 import { reconcileIntervalMs, startReconcileLoop } from '../worker/reconcile-loop.js';
 import { claimSpoolDir } from './spool-dir.js';
@@ -72,6 +73,7 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     recovery: {
       pendingGraceMs: config.recovery.pendingGraceMs,
       reconcileIntervalMs: reconcileIntervalMs(config.recovery.pendingGraceMs),
+      inFlight: new InFlightRecords(),
     },
   };
   const files = new FileService(deps);

@@ -19,8 +19,11 @@ const collect = async (source: AsyncIterable<Uint8Array>): Promise<Line[]> => {
   return out;
 };
 
-/** What the splitter must yield for `bytes`, computed on the whole buffer at once. */
-const referenceSplit = (bytes: Buffer): Line[] => {
+/**
+ * What the splitter must yield for `bytes`, computed on the whole buffer at once: the lines, up
+ * to the first one that is not valid UTF-8 (`badLine`), where it stops with a typed error.
+ */
+const referenceSplit = (bytes: Buffer): { lines: Line[]; badLine: number | null } => {
   const segments: Buffer[] = [];
   let start = 0;
   for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, start)) {
@@ -30,14 +33,25 @@ const referenceSplit = (bytes: Buffer): Line[] => {
   const tail = bytes.subarray(start);
   const lines = segments.map((s, i) => ({ lineNo: i + 1, raw: s }));
   if (tail.length > 0) lines.push({ lineNo: segments.length + 1, raw: tail });
-  return lines
+  const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const bad = lines.find(({ raw }) => {
+    try {
+      strict.decode(raw);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const decoded = lines
+    .filter(({ lineNo }) => bad === undefined || lineNo < bad.lineNo)
     .map(({ lineNo, raw }) => {
       let text = raw.toString('utf8');
       if (text.endsWith('\r')) text = text.slice(0, -1);
       if (lineNo === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
       return { lineNo, text };
     })
-    .filter((l, i, all) => !(i === all.length - 1 && tail.length > 0 && l.text.length === 0));
+    .filter((l, i, all) => bad !== undefined || !(i === all.length - 1 && tail.length > 0 && l.text.length === 0));
+  return { lines: decoded, badLine: bad?.lineNo ?? null };
 };
 
 const optionsArb: fc.Arbitrary<InspectorOptions> = fc
@@ -178,8 +192,22 @@ describe('splitLines', () => {
     await fc.assert(
       fc.asyncProperty(bytesArb(300), cutsArb, fc.boolean(), async (bytes, cuts, reuse) => {
         const chunks = chunk(bytes, cuts, true);
-        const lines = await collect(reuse ? reusingSource(chunks) : plainSource(chunks));
-        expect(lines).toEqual(referenceSplit(Buffer.from(bytes)));
+        const reference = referenceSplit(Buffer.from(bytes));
+        const lines: Line[] = [];
+        let error: unknown = null;
+        try {
+          for await (const line of splitLines(reuse ? reusingSource(chunks) : plainSource(chunks))) lines.push(line);
+        } catch (err) {
+          error = err;
+        }
+        expect(lines).toEqual(reference.lines);
+        if (reference.badLine === null) expect(error).toBeNull();
+        else {
+          // Bytes that are not UTF-8 stop the file at their line, typed and named.
+          expect(error).toBeInstanceOf(GatewayError);
+          expect((error as GatewayError).code).toBe('invalid_json_line');
+          expect((error as GatewayError).message).toContain(`Line ${reference.badLine}:`);
+        }
       }),
       { numRuns: 1000 },
     );

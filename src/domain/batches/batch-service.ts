@@ -116,7 +116,19 @@ export class BatchService {
       if (replay !== null) return replay;
       throw new GatewayError('internal_error', 'The batch could not be recorded.');
     }
-    const refIds = candidates.map((c) => [c.ref, file.id] as const);
+    return this.deps.recovery.inFlight.around(id, () => this.place(pending, order, request, refOf, signal));
+  }
+
+  /** Places a pending create on the first deployment that accepts it, and records where. */
+  private async place(
+    pending: BatchRecord,
+    order: readonly Deployment[],
+    request: CreateBatchRequest,
+    refOf: ReadonlyMap<string, string>,
+    signal: AbortSignal,
+  ): Promise<Batch> {
+    const { id } = pending;
+    const refIds = [...refOf].map(([, ref]) => [ref, pending.inputFileId] as const);
     let placed: { deployment: Deployment; upstream: UpstreamBatch };
     try {
       placed = await this.placeOnFirstThatAccepts(

@@ -8,17 +8,14 @@
  */
 import type { ExpiresAfter, FileObject, FileUploadPurpose } from '../../contracts/openai.js';
 import { GatewayError } from '../../errors/gateway-error.js';
-import { UpstreamError } from '../../errors/upstream-error.js';
 import { assertMayUseModel } from '../auth/model-access.js';
-import type { Deployment } from '../deployment.js';
 import { resolveDeployment, type RoutingHints } from '../deployments/resolve-deployment.js';
 import { newFileId } from '../ids.js';
 import { BatchFileInspector, type InspectionResult } from '../lines/batch-file-inspector.js';
 import { splitLines } from '../lines/split-lines.js';
 import { ownerOf, type Principal } from '../principal.js';
-import type { FileCopyRecord, FileRecord } from '../ports/store.js';
+import type { FileRecord } from '../ports/store.js';
 import { toSeconds } from '../ports/clock.js';
-import type { UpstreamFile } from '../ports/provider-adapter.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { toFileObject } from './file-object.js';
 import { rewritesModel } from './rewrite-lines.js';
@@ -88,6 +85,19 @@ export async function uploadFile(deps: ServiceDeps, input: UploadInput): Promise
     owner: ownerOf(input.principal),
   };
   await deps.store.files.insertPending(draft, targets.map((t) => t.deployment.id));
+  return deps.recovery.inFlight.around(draft.id, () => writeAndComplete(deps, input, draft, file, targets, groups, isBatch));
+}
+
+/** Writes every copy of a pending upload, then makes it visible (or leaves nothing, or a record to reconcile). */
+async function writeAndComplete(
+  deps: ServiceDeps,
+  input: UploadInput,
+  draft: FileRecord,
+  file: SpooledUpload,
+  targets: readonly Target[],
+  groups: readonly string[],
+  isBatch: boolean,
+): Promise<FileObject> {
   const job = { fileId: draft.id, purpose: input.purpose, file, expiresAfter: input.expiresAfter, isBatch, signal: input.signal };
   const outcome = await writeCopies(deps, job, targets, groups);
   if (!outcome.ok) {

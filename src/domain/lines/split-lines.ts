@@ -3,6 +3,8 @@
  * bounded by the longest line, whatever the size of the file. Lines are split on the byte 0x0A,
  * so a multi-byte UTF-8 character is never cut, and decoded one line at a time.
  */
+import { GatewayError } from '../../errors/gateway-error.js';
+
 export interface Line {
   /** 1-based, counting blank lines, as clients count lines in their editor. */
   readonly lineNo: number;
@@ -10,13 +12,22 @@ export interface Line {
 }
 
 const NEWLINE = 0x0a;
+/** Strict: invalid sequences throw instead of becoming U+FFFD; a BOM is kept (and dropped below). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const UTF8_BOM = '\uFEFF';
 
 export async function* splitLines(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Line> {
   let pending: Buffer[] = [];
   let lineNo = 0;
   const decode = (parts: Buffer[]): string => {
-    let text = Buffer.concat(parts).toString('utf8');
+    let text: string;
+    try {
+      text = UTF8.decode(Buffer.concat(parts));
+    } catch {
+      // JSON text is UTF-8 (RFC 8259); a lenient decode would validate U+FFFD while the raw bytes
+      // went upstream.
+      throw new GatewayError('invalid_json_line', `Line ${lineNo}: the line is not valid UTF-8. The file was not stored.`);
+    }
     if (text.endsWith('\r')) text = text.slice(0, -1);
     // A UTF-8 BOM on the first line is dropped: Azure rejects it, and it is never content.
     if (lineNo === 1 && text.startsWith(UTF8_BOM)) text = text.slice(1);

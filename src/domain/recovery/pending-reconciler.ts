@@ -50,13 +50,16 @@ export class PendingReconciler {
   async runOnce(signal: AbortSignal): Promise<ReconcileReport> {
     const cutoff = this.deps.clock.now() - this.deps.recovery.pendingGraceMs;
     const report = { filesRemoved: 0, batchesAdopted: 0, batchesCancelled: 0, batchesForgotten: 0, deferred: 0 };
+    const { inFlight } = this.deps.recovery;
     for (const pending of await this.deps.store.files.listPending(cutoff, BATCH_SIZE)) {
       signal.throwIfAborted();
+      if (inFlight.has(pending.file.id)) continue;
       if (await this.reconcileFile(pending, signal)) report.filesRemoved += 1;
       else report.deferred += 1;
     }
     for (const pending of await this.deps.store.batches.listPending(cutoff, BATCH_SIZE)) {
       signal.throwIfAborted();
+      if (inFlight.has(pending.batch.id)) continue;
       const outcome = await this.reconcileBatch(pending, signal);
       if (outcome === 'adopted') report.batchesAdopted += 1;
       else if (outcome === 'cancelled') report.batchesCancelled += 1;
