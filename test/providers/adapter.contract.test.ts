@@ -132,6 +132,48 @@ describe.each(TARGETS)('ProviderAdapter contract: $name', (target) => {
     });
   });
 
+  describe('finding what a crash left (write-ahead labels)', () => {
+    const collect = async <T,>(items: AsyncIterable<T>): Promise<T[]> => {
+      const out: T[] = [];
+      for await (const item of items) out.push(item);
+      return out;
+    };
+    const label = (n: number): string => `file-LISTLABEL${String(n).padStart(15, '0')}`;
+
+    it('lists files newest first with the label each was uploaded with, across pages', async () => {
+      const refs: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const file = await adapter.uploadFile(
+          { filename: 'in.jsonl', purpose: 'batch', body: streamOf(jsonl(requestLines(MODEL, [`l${i}`]))), bytes: null, expiresAfter: null, label: label(i) },
+          opts(),
+        );
+        refs.push(file.ref);
+      }
+      const listed = await collect(adapter.listFilesSince(0, opts()));
+      const mine = listed.filter((f) => refs.includes(f.ref));
+      expect(mine.map((f) => f.label)).toEqual([label(2), label(1), label(0)]);
+      expect(mine.every((f) => f.filename === 'in.jsonl')).toBe(true);
+      // Nothing is listed from before `since`.
+      const future = Math.floor(Date.now() / 1000) + 3600;
+      expect(await collect(adapter.listFilesSince(future, opts()))).toEqual([]);
+    });
+
+    it('lists batches with their label, and keeps it out of the metadata', async () => {
+      const ref = await uploadBatchFile(adapter, jsonl(requestLines(MODEL, ['x'])));
+      const batchLabel = 'batch_LISTLABEL000000000000001';
+      const created = await adapter.createBatch(
+        { inputFileRef: ref, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { team: 'a' }, label: batchLabel, outputExpiresAfter: null },
+        opts(),
+      );
+      expect(created.label).toBe(batchLabel);
+      expect(created.metadata).toEqual({ team: 'a' });
+      expect(created.inputFileRef).toBe(ref);
+      const found = (await collect(adapter.listBatchesSince(0, opts()))).find((b) => b.ref === created.ref);
+      expect(found?.label).toBe(batchLabel);
+      expect(found?.metadata).toEqual({ team: 'a' });
+    });
+  });
+
   describe('batches', () => {
     const create = async (customIds: readonly string[], extra: { metadata?: Record<string, string> } = {}) => {
       const ref = await uploadBatchFile(adapter, jsonl(requestLines(MODEL, customIds)));
