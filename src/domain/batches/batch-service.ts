@@ -19,6 +19,7 @@ import type { ProviderAdapter, UpstreamBatch } from '../ports/provider-adapter.j
 import type { BatchRecord, FileRecord, IdempotentCreate } from '../ports/store.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { mintBatchFile } from './batch-files.js';
+import { mayHaveCreated, placeOnFirstThatAccepts } from './place-batch.js';
 import { defaultsOf, pendingWireBatch, toWireBatch, type BatchDefaults } from './batch-object.js';
 import { createStillInProgress, idempotentCreate, keyReusedForAnotherRequest } from './idempotency.js';
 
@@ -131,7 +132,8 @@ export class BatchService {
     const refIds = [...refOf].map(([, ref]) => [ref, pending.inputFileId] as const);
     let placed: { deployment: Deployment; upstream: UpstreamBatch };
     try {
-      placed = await this.placeOnFirstThatAccepts(
+      placed = await placeOnFirstThatAccepts(
+        this.deps,
         order,
         (d) => ({
           inputFileRef: refOf.get(d.id) ?? '',
@@ -272,30 +274,6 @@ export class BatchService {
     return only;
   }
 
-  private async placeOnFirstThatAccepts(
-    order: readonly Deployment[],
-    inputFor: (d: Deployment) => Parameters<ProviderAdapter['createBatch']>[0],
-    signal: AbortSignal,
-  ): Promise<{ deployment: Deployment; upstream: UpstreamBatch }> {
-    let lastError: unknown = null;
-    for (const deployment of order) {
-      const adapter = this.deps.registry.adapterFor(deployment);
-      try {
-        const upstream = await adapter.createBatch(inputFor(deployment), { signal });
-        this.deps.health.recordSuccess(deployment.id);
-        return { deployment, upstream };
-      } catch (err) {
-        if (!(err instanceof UpstreamError) || signal.aborted) throw err;
-        const next = nextDeploymentAfter(err);
-        if (next === 'stop') throw err;
-        if (next === 'unhealthy') this.deps.health.recordFailure(deployment.id, err.message);
-        this.deps.logger.warn({ deploymentId: deployment.id, err: err.message, next }, 'batch creation failed; trying the next deployment');
-        lastError = err;
-      }
-    }
-    throw lastError ?? new GatewayError('no_deployment', 'No deployment could take the batch.');
-  }
-
   private async store(batch: BatchRecord, upstream: UpstreamBatch, signal: AbortSignal): Promise<Batch> {
     const object = await this.wireObject(batch, batch.inputFileId, upstream, defaultsOf(batch.object), signal);
     if (JSON.stringify(object) !== JSON.stringify(batch.object)) {
@@ -360,27 +338,3 @@ export class BatchService {
     }
   }
 }
-
-/**
- * Whether a failed create may have left a batch upstream: the client left or the deadline passed
- * mid-call, or the last attempt ended without an answer (a timeout, a reset connection).
- */
-const mayHaveCreated = (err: unknown, signal: AbortSignal): boolean =>
-  signal.aborted || !(err instanceof UpstreamError) || err.failure !== 'http';
-
-/**
- * Whether a failed create may move on to the next deployment holding the file. Only when the
- * upstream surely created nothing: it refused (429, 5xx, connection refused), or it no longer
- * holds its copy of the input (expired or deleted there). A timeout stops: the upstream may have
- * created the batch anyway, and a second one elsewhere would run (and bill) the work twice.
- */
-const nextDeploymentAfter = (err: UpstreamError): 'unhealthy' | 'lacks-file' | 'stop' => {
-  if (err.failure === 'timeout') return 'stop';
-  if (err.failure === 'connection') return 'unhealthy';
-  if (err.status === 429 || (err.status !== null && err.status >= 500)) return 'unhealthy';
-  // OpenAI answers an unknown input with 400 "Cannot find file …" (param file_id / input_file_id).
-  const aboutInputFile = err.upstreamParam === 'input_file_id' || err.upstreamParam === 'file_id';
-  const notFound = /cannot find|not found|no such/i.test(err.upstreamMessage);
-  if (err.status === 404 || (err.status === 400 && aboutInputFile && notFound)) return 'lacks-file';
-  return 'stop';
-};
