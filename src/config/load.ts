@@ -12,7 +12,9 @@ import { Diagnostics, isMapping, type Mapping } from './diagnostics.js';
 import { withConfigEnvironment, type Env } from './env.js';
 import { ConfigError } from './errors.js';
 import { deepFreeze } from './freeze.js';
+import { warnIgnoredKeys } from './ignored-keys.js';
 import { TOP_LEVEL } from './keys.js';
+import { readLogLevel } from './log-level.js';
 import { readRuntime } from './runtime.js';
 import { readSettings } from './settings.js';
 import { checkKeys } from './typos.js';
@@ -69,9 +71,11 @@ export async function loadConfig(input: LoadConfigInput, options: LoadConfigOpti
   const settings = readSettings(root, env, diag);
   checkAliases(settings.modelGroupAliases, deployments, diag);
   const runtime = readRuntime(input.overrides, env, diag);
+  const logLevel = readLogLevel(input.overrides, env, diag);
+  warnIgnoredKeys(root, diag);
   if (diag.problems.length > 0) throw new ConfigError(diag.problems, input.configPath);
 
-  const config: GatewayConfig = { deployments, ...settings, ...runtime, warnings: diag.warnings };
+  const config: GatewayConfig = { deployments, ...settings, ...runtime, logLevel, warnings: diag.warnings };
   return deepFreeze(config);
 }
 

@@ -10,14 +10,18 @@ import type { BatchService } from '../domain/batches/batch-service.js';
 import type { FileService } from '../domain/files/file-service.js';
 import type { KeyService } from '../domain/keys/key-service.js';
 import type { TeamService } from '../domain/keys/team-service.js';
+import type { Clock } from '../domain/ports/clock.js';
+import type { SpendService } from '../domain/spend/spend-service.js';
 import { ADMIN_PRINCIPAL } from '../domain/principal.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
 import { withRedactedRequests } from './log-redaction.js';
 import { presentedKey } from './request-context.js';
 import { adminRoutes } from './routes/admin.js';
 import { batchRoutes } from './routes/batches.js';
+import { spendRoutes } from './routes/spend.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { countRequests, metricsRoute, type MetricsOptions } from './routes/metrics.js';
 import { modelRoutes, type ModelRoutesOptions } from './routes/models.js';
 
 export interface AppDeps {
@@ -26,6 +30,8 @@ export interface AppDeps {
   readonly authenticator: Authenticator;
   readonly keys: KeyService;
   readonly teams: TeamService;
+  readonly spend: SpendService;
+  readonly clock: Clock;
   readonly models: ModelRoutesOptions;
   readonly pingStore: () => Promise<void>;
   readonly spoolDir: string;
@@ -33,6 +39,8 @@ export interface AppDeps {
   readonly requestTimeoutMs: number;
   readonly uploadIdleTimeoutMs: number;
   readonly logger?: FastifyServerOptions['logger'];
+  /** `GET /metrics` and request counting; absent or null: metrics are off and `/metrics` is a 404. */
+  readonly metrics?: MetricsOptions | null;
 }
 
 /** The three places every OpenAI route is served, as LiteLLM serves them. */
@@ -58,7 +66,10 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
   });
 
+  const metrics = deps.metrics ?? null;
+  if (metrics !== null) countRequests(app, metrics.metrics);
   healthRoutes(app, { pingStore: deps.pingStore });
+  if (metrics?.public === true) metricsRoute(app, metrics);
   // A request may make several upstream calls (placement on a second deployment, minting output
   // files), each bounded by the upstream timeout, which names the deployment when it fires. The
   // request as a whole gets twice that, so for a single call the per-call timeout fires first.
@@ -69,7 +80,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       request.principal = await deps.authenticator.authenticate(presentedKey(request));
     });
     modelRoutes(api, deps.models);
+    if (metrics?.public === false) metricsRoute(api, metrics);
     adminRoutes(api, { keys: deps.keys, teams: deps.teams });
+    spendRoutes(api, { spend: deps.spend, clock: deps.clock });
     for (const prefix of ROUTE_PREFIXES) {
       await api.register(
         async (scoped) => {

@@ -9,6 +9,7 @@ import type { ProviderAdapter, ProviderRegistry } from '../domain/ports/provider
 import { GatewayError } from '../errors/gateway-error.js';
 import { createAzureAdapter } from './azure/adapter.js';
 import { createOpenAIAdapter } from './openai/adapter.js';
+import type { UpstreamCallObserver } from './shared/call-report.js';
 import type { AdapterDeps } from './shared/deps.js';
 
 type AdapterFactory = (deployment: Deployment, deps: AdapterDeps) => ProviderAdapter;
@@ -28,6 +29,8 @@ const isProviderKind = (kind: string): kind is ProviderKind => Object.hasOwn(FAC
 export interface ProviderRegistryDeps {
   /** Timeout of one upstream call, in milliseconds. */
   readonly timeoutMs: number;
+  /** Told about every upstream call of every adapter (metrics). */
+  readonly observer?: UpstreamCallObserver | undefined;
 }
 
 export interface ClosableProviderRegistry extends ProviderRegistry {
@@ -49,7 +52,7 @@ export const createProviderRegistry = (deps: ProviderRegistryDeps): ClosableProv
         `provider '${deployment.provider}' is not supported by this build (deployment '${deployment.id}'); supported: ${PROVIDER_KINDS.join(', ')}`,
       );
     }
-    const adapter = FACTORIES[deployment.provider](deployment, { timeoutMs: deps.timeoutMs, dispatcher });
+    const adapter = FACTORIES[deployment.provider](deployment, { timeoutMs: deps.timeoutMs, dispatcher, observer: deps.observer });
     adapters.set(deployment.id, adapter);
     return adapter;
   };

@@ -39,6 +39,7 @@ export const createAzureAdapter = (deployment: Deployment, deps: AdapterDeps): P
     timeoutMs: deps.timeoutMs,
     secrets: secretParams(deployment, ['api_key', 'azure_ad_token']),
     dispatcher: deps.dispatcher,
+    observer: deps.observer,
   });
   const normalizer = createAzureNormalizer(deployment.id, http.malformed);
   const api: OpenAIStyleApi = {

@@ -34,6 +34,7 @@ export const createOpenAIAdapter = (deployment: Deployment, deps: AdapterDeps): 
       timeoutMs: deps.timeoutMs,
       secrets: secretParams(deployment, ['api_key']),
       dispatcher: deps.dispatcher,
+      observer: deps.observer,
     }),
     url: (path, query) => joinUrl(base, path, query),
     headers: openAIHeaders(deployment),

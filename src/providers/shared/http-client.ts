@@ -15,6 +15,7 @@
 import { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { UpstreamError } from '../../errors/upstream-error.js';
+import { operationOf, outcomeOf, type UpstreamCallObserver } from './call-report.js';
 import { parseErrorBody } from './error-body.js';
 import { tryParseJson } from './json.js';
 import { redactSecrets } from './redact.js';
@@ -37,6 +38,8 @@ export interface HttpClientConfig {
   readonly secrets: readonly string[];
   /** Defaults to undici's global Agent. */
   readonly dispatcher?: Dispatcher | undefined;
+  /** Told about every call once it settled (metrics). */
+  readonly observer?: UpstreamCallObserver | undefined;
 }
 
 export interface UpstreamRequest {
@@ -46,6 +49,8 @@ export interface UpstreamRequest {
   /** A JSON string, or a stream sent as it is read (chunked unless `content-length` is set). */
   readonly body?: string | Readable | undefined;
   readonly signal: AbortSignal;
+  /** A bounded name for metrics; default: the method and the path with ids masked. */
+  readonly operation?: string | undefined;
 }
 
 export interface JsonResponse {
@@ -78,6 +83,8 @@ interface Call {
   readonly timeout: AbortController;
   readonly timer: NodeJS.Timeout;
   readonly sourceError: { value: unknown };
+  /** The upstream's HTTP status, once an answer arrived. */
+  readonly answer: { status: number | undefined };
 }
 
 /** Wraps a request body so an error it raises can be told apart from a transport failure. */
@@ -183,6 +190,7 @@ export const createHttpClient = (config: HttpClientConfig): HttpClient => {
         bodyTimeout: timeoutMs,
         ...(config.dispatcher === undefined ? {} : { dispatcher: config.dispatcher }),
       });
+      call.answer.status = response.statusCode;
       if (response.statusCode >= 300 && response.statusCode < 400) throw await redirectError(response);
       if (response.statusCode < 200 || response.statusCode > 299) throw await httpError(response);
       return response;
@@ -196,11 +204,46 @@ export const createHttpClient = (config: HttpClientConfig): HttpClient => {
   const startCall = (signal: AbortSignal): Call => {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
-    return { signal: AbortSignal.any([signal, timeout.signal]), timeout, timer, sourceError: { value: undefined } };
+    return {
+      signal: AbortSignal.any([signal, timeout.signal]),
+      timeout,
+      timer,
+      sourceError: { value: undefined },
+      answer: { status: undefined },
+    };
   };
 
-  const json = async (req: UpstreamRequest): Promise<JsonResponse> => {
-    const call = startCall(req.signal);
+  /** Runs one call and, when there is an observer, reports it once it settled. */
+  const observed =
+    <T>(run: (req: UpstreamRequest, call: Call) => Promise<T>) =>
+    async (req: UpstreamRequest): Promise<T> => {
+      const call = startCall(req.signal);
+      const { observer } = config;
+      if (observer === undefined) return run(req, call);
+      const started = performance.now();
+      const report = (error: unknown): void => {
+        try {
+          observer({
+            deploymentId,
+            operation: req.operation ?? operationOf(req.method, req.url),
+            outcome: outcomeOf(call.answer.status, error),
+            seconds: (performance.now() - started) / 1000,
+          });
+        } catch {
+          // Metrics never fail a call.
+        }
+      };
+      try {
+        const result = await run(req, call);
+        report(undefined);
+        return result;
+      } catch (error) {
+        report(error);
+        throw error;
+      }
+    };
+
+  const json = async (req: UpstreamRequest, call: Call): Promise<JsonResponse> => {
     try {
       const response = await send(req, call);
       const { text, truncated } = await readCapped(response.body, JSON_BODY_LIMIT_BYTES).catch((error: unknown) => {
@@ -218,8 +261,7 @@ export const createHttpClient = (config: HttpClientConfig): HttpClient => {
     }
   };
 
-  const stream = async (req: UpstreamRequest): Promise<StreamResponse> => {
-    const call = startCall(req.signal);
+  const stream = async (req: UpstreamRequest, call: Call): Promise<StreamResponse> => {
     let response: Dispatcher.ResponseData;
     try {
       response = await send(req, call);
@@ -244,5 +286,5 @@ export const createHttpClient = (config: HttpClientConfig): HttpClient => {
     return { status: response.statusCode, headers: response.headers, body };
   };
 
-  return { deploymentId, json, stream, malformed };
+  return { deploymentId, json: observed(json), stream: observed(stream), malformed };
 };
