@@ -74,5 +74,9 @@ export function redactConfig(config: GatewayConfig): GatewayConfig {
     limits: { ...config.limits },
     routing: { ...config.routing },
     warnings: [...config.warnings],
+    webhooks: {
+      ...config.webhooks,
+      endpoints: config.webhooks.endpoints.map((e) => ({ ...e, url: redactUrl(e.url), secret: REDACTED })),
+    },
   };
 }

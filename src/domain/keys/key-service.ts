@@ -20,6 +20,7 @@ import {
   type KeySettings,
 } from './key-settings.js';
 import { hashOfKeyRef, keyNameOf, newPlainKey } from './plain-key.js';
+import { keyWebhookChange } from '../events/key-webhook.js';
 import { keyView, type KeyView } from './views.js';
 
 export interface KeyServiceDeps {
@@ -30,7 +31,8 @@ export interface KeyServiceDeps {
   readonly authEnabled: boolean;
 }
 
-export type GeneratedKey = KeyView & { readonly key: string };
+/** `webhook_secret` only when one was generated for this request: it is shown this once. */
+export type GeneratedKey = KeyView & { readonly key: string; readonly webhook_secret?: string };
 
 export interface KeyListQuery {
   readonly teamId?: string | undefined;
@@ -72,6 +74,7 @@ export class KeyService {
     assertModelsWithinTeam(models, await teamNamed(store, teamId));
     await assertAliasFree(store, settings.keyAlias, null);
     const budgetDuration = settings.budgetDuration ?? null;
+    const webhook = keyWebhookChange(settings, undefined);
     const plain = newPlainKey();
     const record: KeyRecord = {
       keyHash: hashKey(plain),
@@ -90,10 +93,12 @@ export class KeyService {
       expiresAtMs: expiryOf(settings, now) ?? null,
       createdAtMs: now,
       updatedAtMs: now,
+      webhookUrl: webhook.webhookUrl ?? null,
+      webhookSecret: webhook.webhookSecret ?? null,
     };
     await store.keys.insert(record);
     this.deps.logger.info({ keyName: record.keyName, keyAlias: record.keyAlias, teamId }, 'virtual key generated');
-    return { key: plain, ...keyView(record) };
+    return { key: plain, ...keyView(record), ...(webhook.generatedSecret === undefined ? {} : { webhook_secret: webhook.generatedSecret }) };
   }
 
   /** A key's info: any key for the master key, only itself for a virtual key. */
@@ -112,7 +117,7 @@ export class KeyService {
     return { key: key.keyHash, info: keyView(key) };
   }
 
-  async update(principal: Principal, ref: string, settings: KeySettings): Promise<KeyView & { key: string }> {
+  async update(principal: Principal, ref: string, settings: KeySettings): Promise<KeyView & { key: string; webhook_secret?: string }> {
     assertAdmin(principal, 'update keys');
     const { store, clock } = this.deps;
     const existing = await store.keys.get(hashOfKeyRef(ref));
@@ -139,11 +144,18 @@ export class KeyService {
     }
     const expiresAtMs = expiryOf(settings, now);
     if (expiresAtMs !== undefined) update.expiresAtMs = expiresAtMs;
+    const webhook = keyWebhookChange(settings, existing);
+    if (webhook.webhookUrl !== undefined) update.webhookUrl = webhook.webhookUrl;
+    if (webhook.webhookSecret !== undefined) update.webhookSecret = webhook.webhookSecret;
     await store.keys.update(existing.keyHash, update);
     const updated = await store.keys.get(existing.keyHash);
     if (updated === undefined) throw keyNotFound();
     this.deps.logger.info({ keyName: updated.keyName, fields: Object.keys(update) }, 'virtual key updated');
-    return { key: updated.keyHash, ...keyView(updated) };
+    return {
+      key: updated.keyHash,
+      ...keyView(updated),
+      ...(webhook.generatedSecret === undefined ? {} : { webhook_secret: webhook.generatedSecret }),
+    };
   }
 
   /**

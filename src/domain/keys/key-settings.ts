@@ -20,6 +20,9 @@ export interface KeySettings {
   readonly metadata?: Readonly<Record<string, unknown>> | undefined;
   readonly rpmLimit?: number | null | undefined;
   readonly tpmLimit?: number | null | undefined;
+  /** Where the key's own batch events are POSTed (`domain/events/key-webhook.ts`); null removes it. */
+  readonly webhookUrl?: string | null | undefined;
+  readonly webhookSecret?: string | null | undefined;
 }
 
 /** LiteLLM's special model-list values: not model groups, never checked against a team's list. */

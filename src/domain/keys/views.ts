@@ -24,6 +24,8 @@ export interface KeyView {
   readonly expires: string | null;
   readonly created_at: string | null;
   readonly updated_at: string | null;
+  /** Only on keys with their own webhook endpoint; its secret is never part of a view. */
+  readonly webhook_url?: string;
 }
 
 export const keyView = (k: KeyRecord): KeyView => ({
@@ -43,6 +45,7 @@ export const keyView = (k: KeyRecord): KeyView => ({
   expires: iso(k.expiresAtMs),
   created_at: iso(k.createdAtMs),
   updated_at: iso(k.updatedAtMs),
+  ...(k.webhookUrl == null ? {} : { webhook_url: k.webhookUrl }),
 });
 
 export interface TeamView {

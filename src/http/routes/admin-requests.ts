@@ -31,6 +31,8 @@ const keySettingsShape = {
   metadata: metadata.nullish(),
   rpm_limit: count.nullish(),
   tpm_limit: count.nullish(),
+  webhook_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).nullish(),
+  webhook_secret: z.string({ error: 'must be a string' }).min(1, { error: 'must be a non-empty string' }).nullish(),
 };
 
 export const generateKeySchema = z.looseObject(keySettingsShape);
@@ -112,6 +114,8 @@ export const keySettingsOf = (body: KeySettingsBody): KeySettings => ({
   metadata: body.metadata === null ? {} : body.metadata,
   rpmLimit: body.rpm_limit,
   tpmLimit: body.tpm_limit,
+  webhookUrl: body.webhook_url,
+  webhookSecret: body.webhook_secret,
 });
 
 export const teamSettingsOf = (body: z.output<typeof newTeamSchema>): TeamSettings => ({

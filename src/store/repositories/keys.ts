@@ -21,6 +21,8 @@ const toRow = (k: KeyRecord): KeysTable => ({
   expires_at_ms: k.expiresAtMs,
   created_at_ms: k.createdAtMs,
   updated_at_ms: k.updatedAtMs,
+  webhook_url: k.webhookUrl ?? null,
+  webhook_secret: k.webhookSecret ?? null,
 });
 
 const fromRow = (r: Selectable<KeysTable>): KeyRecord => ({
@@ -40,6 +42,9 @@ const fromRow = (r: Selectable<KeysTable>): KeyRecord => ({
   expiresAtMs: r.expires_at_ms,
   createdAtMs: r.created_at_ms,
   updatedAtMs: r.updated_at_ms,
+  // Only when set, so a key without a webhook reads as it did before migration 0005.
+  ...(r.webhook_url === null ? {} : { webhookUrl: r.webhook_url }),
+  ...(r.webhook_secret === null ? {} : { webhookSecret: r.webhook_secret }),
 });
 
 /** Only the fields present in the update are written. */
@@ -58,6 +63,8 @@ function updateRow(u: KeyUpdate): Updateable<KeysTable> {
   if (u.metadata !== undefined) row.metadata = toJson(u.metadata);
   if (u.expiresAtMs !== undefined) row.expires_at_ms = u.expiresAtMs;
   if (u.updatedAtMs !== undefined) row.updated_at_ms = u.updatedAtMs;
+  if (u.webhookUrl !== undefined) row.webhook_url = u.webhookUrl;
+  if (u.webhookSecret !== undefined) row.webhook_secret = u.webhookSecret;
   return row;
 }
 
