@@ -7,6 +7,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { processEnv } from '../config/process-env.js';
 import { runServer } from '../server/main.js';
+import { runWorker } from '../server/worker-main.js';
+import type { GatewayConfig } from '../config/types.js';
 
 const port = (value: string): number => {
   const n = Number(value);
@@ -19,6 +21,35 @@ interface ServeOptions {
   port?: number;
   host?: string;
   dataDir?: string;
+  logLevel?: string;
+  /** LiteLLM's spelling, kept: `--detailed_debug`. */
+  detailed_debug?: boolean;
+  /** commander's `--no-worker`: false when given. */
+  worker?: boolean;
+}
+
+/** Loads the config as `serve` and `worker` both do; a bad config exits 2 with its message. */
+async function configFrom(options: ServeOptions): Promise<GatewayConfig> {
+  try {
+    const config = await loadConfig({
+      configPath: options.config,
+      env: processEnv(),
+      overrides: {
+        port: options.port,
+        host: options.host,
+        dataDir: options.dataDir,
+        logLevel: options.logLevel,
+        detailedDebug: options.detailed_debug,
+      },
+    });
+    return options.worker === false ? { ...config, lifecycle: { ...config.lifecycle, runWorker: false } } : config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`batchgate: invalid configuration\n${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
 }
 
 const program = new Command('batchgate').description('OpenAI-compatible Files and Batches gateway');
@@ -30,21 +61,22 @@ program
   .option('-p, --port <port>', 'port to listen on (default 4000)', port)
   .option('--host <host>', 'address to bind (default 0.0.0.0)')
   .option('--data-dir <dir>', 'directory for the embedded database and spooled uploads (default ./.batchgate)')
+  .option('--log-level <level>', 'fatal, error, warn, info (default), debug or trace; else LITELLM_LOG')
+  .option('--detailed_debug', "debug logs, as LiteLLM's flag (--log-level wins)")
+  .option('--no-worker', 'do not run the lifecycle worker in this process (run `batchgate worker` elsewhere)')
   .action(async (options: ServeOptions) => {
-    try {
-      const config = await loadConfig({
-        configPath: options.config,
-        env: processEnv(),
-        overrides: { port: options.port, host: options.host, dataDir: options.dataDir },
-      });
-      await runServer(config);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        console.error(`batchgate: invalid configuration\n${err.message}`);
-        process.exit(2);
-      }
-      throw err;
-    }
+    await runServer(await configFrom(options));
+  });
+
+program
+  .command('worker')
+  .description('run only the lifecycle worker (polls batches, books cost, reconciles, delivers webhooks); no HTTP')
+  .option('-c, --config <file>', 'LiteLLM-compatible config.yaml')
+  .option('--data-dir <dir>', 'directory for the embedded database (default ./.batchgate)')
+  .option('--log-level <level>', 'fatal, error, warn, info (default), debug or trace; else LITELLM_LOG')
+  .option('--detailed_debug', "debug logs, as LiteLLM's flag (--log-level wins)")
+  .action(async (options: ServeOptions) => {
+    await runWorker(await configFrom(options));
   });
 
 await program.parseAsync(process.argv);

@@ -51,7 +51,7 @@ export const LITELLM_PARAMS: KeyLevel = {
     'aws_session_name', 'aws_profile_name', 'aws_batch_role_arn', 's3_bucket_name', 's3_region_name',
     's3_output_bucket_name', 's3_encryption_key_id', 'azure_ad_token', 'tenant_id', 'client_id',
     'client_secret', 'input_cost_per_token', 'output_cost_per_token', 'input_cost_per_token_batches',
-    'output_cost_per_token_batches',
+    'output_cost_per_token_batches', 'base_model',
   ],
   litellm: [
     ...PRICING,
@@ -95,15 +95,24 @@ export const MODEL_INFO: KeyLevel = {
 export const GENERAL_SETTINGS: KeyLevel = {
   ours: [
     'master_key',
+    'metrics',
+    'metrics_public',
     'database_url',
     'max_batch_file_size_mb',
     'max_batch_file_records',
     'upload_idle_timeout_seconds',
     'pending_grace_seconds',
+    'webhooks',
+    'webhook_settings',
+    'batch_freshness_seconds',
+    'batch_poll_min_interval_seconds',
+    'proxy_batch_polling_interval',
+    'worker_concurrency',
+    'worker_lease_seconds',
   ],
   litellm: [
     'alerting', 'alert_types', 'alert_to_webhook_url', 'alerting_args', 'alerting_threshold',
-    'proxy_batch_polling_interval', 'store_model_in_db', 'disable_spend_logs', 'disable_error_logs',
+    'store_model_in_db', 'disable_spend_logs', 'disable_error_logs',
     'background_health_checks', 'health_check_interval', 'health_check_concurrency', 'health_check_details',
     'health_check_skip_disabled_background_models', 'background_health_check_model_groups',
     'use_shared_health_check', 'model_list_healthy_only', 'completion_model', 'embedding_model',
@@ -137,7 +146,15 @@ export const GENERAL_SETTINGS: KeyLevel = {
 };
 
 export const LITELLM_SETTINGS: KeyLevel = {
-  ours: ['enable_loadbalancing_on_batch_endpoints', 'request_timeout'],
+  ours: [
+    'enable_loadbalancing_on_batch_endpoints',
+    'request_timeout',
+    // Read for 'prometheus' (GET /metrics); their other entries are named as ignored (ignored-keys.ts).
+    'callbacks',
+    'success_callback',
+    'failure_callback',
+    'require_auth_for_metrics_endpoint',
+  ],
   litellm: [
     'drop_params', 'modify_params', 'num_retries', 'callbacks', 'success_callback', 'failure_callback',
     'service_callback', 'set_verbose', 'json_logs', 'cache', 'cache_params', 'require_managed_files',

@@ -18,8 +18,10 @@ import {
   readField,
   type Field,
 } from './fields.js';
+import { CALLBACK_KEYS, callbackNames, PROMETHEUS_CALLBACK } from './ignored-keys.js';
 import { GENERAL_SETTINGS, LITELLM_SETTINGS, ROUTER_SETTINGS, type KeyLevel } from './keys.js';
 import { checkKeys } from './typos.js';
+import { rawSetting, readWebhookSettings } from './webhooks.js';
 import { z } from 'zod';
 
 export type Settings = Pick<
@@ -31,7 +33,10 @@ export type Settings = Pick<
   | 'routing'
   | 'upstreamTimeoutMs'
   | 'recovery'
+  | 'lifecycle'
   | 'modelGroupAliases'
+  | 'webhooks'
+  | 'metrics'
 >;
 
 const MB = 1024 * 1024;
@@ -42,6 +47,11 @@ export const DEFAULTS = {
   cooldownSeconds: 60,
   upstreamTimeoutSeconds: 600,
   uploadIdleTimeoutSeconds: 30,
+  batchFreshnessSeconds: 2,
+  batchPollMinSeconds: 5,
+  batchPollMaxSeconds: 300,
+  workerConcurrency: 8,
+  workerLeaseSeconds: 120,
 } as const;
 
 /** LiteLLM refuses a master key without this prefix; we accept it but say so. */
@@ -108,6 +118,19 @@ function readMasterKey(general: Section, env: Env, diag: Diagnostics): string | 
   return null;
 }
 
+/** A LiteLLM callback list, read leniently: its entries batchgate ignores are warned about, not refused. */
+const callbackList: Field<string[]> = { schema: z.unknown().transform(callbackNames), expected: 'a list of callback names' };
+
+/** `GET /metrics`: batchgate's own keys win over what a LiteLLM config says. */
+function readMetrics(general: Section, litellm: Section): Settings['metrics'] {
+  const prometheus = CALLBACK_KEYS.some((key) => (litellm.read(key, callbackList) ?? []).includes(PROMETHEUS_CALLBACK));
+  const requireAuth = litellm.read('require_auth_for_metrics_endpoint', boolean);
+  return {
+    enabled: general.read('metrics', boolean) ?? prometheus,
+    public: general.read('metrics_public', boolean) ?? (requireAuth === undefined ? false : !requireAuth),
+  };
+}
+
 export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settings {
   const general = Section.of(root, 'general_settings', GENERAL_SETTINGS, env, diag);
   const litellm = Section.of(root, 'litellm_settings', LITELLM_SETTINGS, env, diag);
@@ -136,6 +159,18 @@ export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settin
       cooldownSeconds: router.read('cooldown_time', nonNegativeNumber) ?? DEFAULTS.cooldownSeconds,
     },
     upstreamTimeoutMs: Math.round(timeoutSeconds * 1000),
+    lifecycle: {
+      runWorker: true,
+      freshnessMs: Math.round(
+        (general.read('batch_freshness_seconds', nonNegativeNumber) ??
+          fromEnv(env, 'BATCHGATE_BATCH_FRESHNESS_SECONDS', nonNegativeNumber, diag) ??
+          DEFAULTS.batchFreshnessSeconds) * 1000,
+      ),
+      minPollMs: Math.round((general.read('batch_poll_min_interval_seconds', positiveNumber) ?? DEFAULTS.batchPollMinSeconds) * 1000),
+      maxPollMs: Math.round((general.read('proxy_batch_polling_interval', positiveNumber) ?? DEFAULTS.batchPollMaxSeconds) * 1000),
+      workerConcurrency: general.read('worker_concurrency', positiveInteger) ?? DEFAULTS.workerConcurrency,
+      leaseMs: Math.round((general.read('worker_lease_seconds', positiveNumber) ?? DEFAULTS.workerLeaseSeconds) * 1000),
+    },
     recovery: {
       uploadIdleTimeoutMs: Math.round(
         (general.read('upload_idle_timeout_seconds', positiveNumber) ?? DEFAULTS.uploadIdleTimeoutSeconds) * 1000,
@@ -145,5 +180,7 @@ export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settin
       pendingGraceMs: Math.round((general.read('pending_grace_seconds', positiveNumber) ?? 2 * timeoutSeconds + 60) * 1000),
     },
     modelGroupAliases: router.read('model_group_alias', modelGroupAlias) ?? {},
+    webhooks: readWebhookSettings(general.read('webhooks', rawSetting), general.read('webhook_settings', rawSetting), diag),
+    metrics: readMetrics(general, litellm),
   };
 }

@@ -3,6 +3,7 @@
  * `config/load.ts` from a LiteLLM-compatible `config.yaml`, the environment and CLI flags.
  */
 import type { Deployment } from '../domain/deployment.js';
+import type { WebhookSettings } from '../domain/events/webhook-endpoints.js';
 
 export interface GatewayConfig {
   readonly deployments: readonly Deployment[];
@@ -37,6 +38,20 @@ export interface GatewayConfig {
   };
   /** Timeout of one upstream call in milliseconds (`router_settings.timeout` seconds, default 600). */
   readonly upstreamTimeoutMs: number;
+  readonly lifecycle: {
+    /** Run the lifecycle worker inside `serve` (default true; `--no-worker` turns it off). */
+    readonly runWorker: boolean;
+    /** `general_settings.batch_freshness_seconds` (default 2): a retrieve younger than this answers from the store. */
+    readonly freshnessMs: number;
+    /** `general_settings.batch_poll_min_interval_seconds` (default 5): first poll after a create, and the backoff floor. */
+    readonly minPollMs: number;
+    /** LiteLLM's `general_settings.proxy_batch_polling_interval` (seconds, default 300): the backoff ceiling. */
+    readonly maxPollMs: number;
+    /** `general_settings.worker_concurrency` (default 8): batches one worker polls at once. */
+    readonly workerConcurrency: number;
+    /** `general_settings.worker_lease_seconds` (default 120): how long a worker holds a batch before another may take it. */
+    readonly leaseMs: number;
+  };
   readonly recovery: {
     /** `general_settings.upload_idle_timeout_seconds` (default 30): an upload body silent this long is dropped (408). */
     readonly uploadIdleTimeoutMs: number;
@@ -47,9 +62,29 @@ export interface GatewayConfig {
      */
     readonly pendingGraceMs: number;
   };
+  /** `GET /metrics` (Prometheus text format). */
+  readonly metrics: {
+    /**
+     * `general_settings.metrics`, else `prometheus` in LiteLLM's `litellm_settings.callbacks`
+     * (or `success_callback`, `failure_callback`); default off (`/metrics` answers 404).
+     */
+    readonly enabled: boolean;
+    /**
+     * Served without a key: `general_settings.metrics_public`, else LiteLLM's
+     * `litellm_settings.require_auth_for_metrics_endpoint: false`; default false (master key only).
+     */
+    readonly public: boolean;
+  };
+  /** pino level: `--log-level`, else `--detailed_debug` (debug), else `LITELLM_LOG`, else `info`. */
+  readonly logLevel: LogLevel;
+  /** `general_settings.webhooks` (endpoints) and `general_settings.webhook_settings` (retries): config/webhooks.ts. */
+  readonly webhooks: WebhookSettings;
   /** Problems that did not stop start-up (e.g. deprecated keys); printed once at boot. */
   readonly warnings: readonly string[];
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** What the loader needs; `env` is passed in so tests never touch `process.env`. */
 export interface LoadConfigInput {
@@ -59,5 +94,9 @@ export interface LoadConfigInput {
     readonly host?: string | undefined;
     readonly port?: number | undefined;
     readonly dataDir?: string | undefined;
+    /** `--log-level` as typed (pino's names, or LiteLLM's `DEBUG`/`INFO`/`WARNING`/`ERROR`). */
+    readonly logLevel?: string | undefined;
+    /** `--detailed_debug`: LiteLLM's flag for debug logs. */
+    readonly detailedDebug?: boolean | undefined;
   };
 }

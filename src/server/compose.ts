@@ -14,11 +14,21 @@ import type { Random } from '../domain/deployments/placement.js';
 import { FileService } from '../domain/files/file-service.js';
 import { KeyService } from '../domain/keys/key-service.js';
 import { TeamService } from '../domain/keys/team-service.js';
+import { SpendService } from '../domain/spend/spend-service.js';
 import { LimitsAdmission } from '../domain/limits/batch-admission.js';
 import { ModelCatalog } from '../domain/models/model-catalog.js';
 import { systemClock, type Clock } from '../domain/ports/clock.js';
 import { silentLogger, type Logger } from '../domain/ports/logger.js';
 import type { Store } from '../domain/ports/store.js';
+import { noopMetrics, type Metrics } from '../domain/ports/metrics.js';
+import { PrometheusMetrics } from '../metrics/prometheus.js';
+import type { EventSink } from '../domain/ports/event-sink.js';
+import { fanOut } from '../domain/events/fan-out.js';
+import { LogEventSink } from '../domain/events/log-sink.js';
+import { WebhookEndpoints } from '../domain/events/webhook-endpoints.js';
+import { WebhookEventSink } from '../domain/events/webhook-sink.js';
+import { startWebhookDelivery } from '../worker/webhook-delivery.js';
+import { createWebhookSender } from './webhook-sender.js';
 import type { ServiceDeps } from '../domain/service-deps.js';
 import { createApp } from '../http/app.js';
 import { createProviderRegistry } from '../providers/registry.js';
@@ -26,6 +36,9 @@ import { createStore } from '../store/create-store.js';
 import { InFlightRecords } from '../domain/recovery/in-flight.js';
 import { PendingReconciler } from '../domain/recovery/pending-reconciler.js';
 import { reconcileIntervalMs, startReconcileLoop } from '../worker/reconcile-loop.js';
+import { startBatchPoller, type BatchPoller } from '../worker/batch-poller.js';
+import { BatchFollower } from '../domain/lifecycle/batch-follower.js';
+import { BatchFinisher } from '../domain/lifecycle/finish-batch.js';
 import { claimSpoolDir } from './spool-dir.js';
 
 export interface ComposeOptions {
@@ -34,6 +47,12 @@ export interface ComposeOptions {
   /** Fastify's logger option (a pino config, or false). */
   readonly httpLogger?: FastifyServerOptions['logger'];
   readonly logger?: Logger;
+  /** Another sink for lifecycle events (tests observe them here); logs and webhooks get them anyway. */
+  readonly events?: EventSink;
+  /** Deliver the webhook outbox in the background (default true); tests may turn it off. */
+  readonly webhooks?: boolean;
+  /** Run the lifecycle worker in the background (default: as the config says); tests may drive it by hand. */
+  readonly worker?: boolean;
   /** Run the pending-record reconciler in the background (default true); tests may drive it by hand. */
   readonly reconcile?: boolean;
 }
@@ -46,8 +65,14 @@ export interface Gateway {
   readonly health: DeploymentHealth;
   readonly directory: DeploymentDirectory;
   readonly reconciler: PendingReconciler;
+  /** The one metrics instance of this process (a no-op when metrics are off): hand it to the worker. */
+  readonly metrics: Metrics;
+  /** The lifecycle worker (running unless turned off; `runOnce` drives it by hand). */
+  readonly poller: BatchPoller;
   /** This process's spool folder (under `<data dir>/spool`). */
   readonly spoolDir: string;
+  /** Where every lifecycle event goes: JSON logs, the webhook outbox, and `options.events`. */
+  readonly events: EventSink;
   /** Stops accepting requests, waits for the ones in flight, then closes the store. */
   close(): Promise<void>;
 }
@@ -57,9 +82,29 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
   const logger = options.logger ?? silentLogger;
   const spool = await claimSpoolDir(join(config.dataDir, 'spool'), logger);
   const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const registry = createProviderRegistry({ timeoutMs: config.upstreamTimeoutMs });
+  const prometheus = config.metrics.enabled ? new PrometheusMetrics() : null;
+  const metrics: Metrics = prometheus ?? noopMetrics;
+  const registry = createProviderRegistry({
+    timeoutMs: config.upstreamTimeoutMs,
+    observer: (call) =>
+      metrics.upstreamCall(call.deploymentId, directory.byId(call.deploymentId)?.modelGroup ?? '', call.operation, call.outcome, call.seconds),
+  });
   const directory = new DeploymentDirectory(config.deployments, config.modelGroupAliases);
   const health = new DeploymentHealth(clock, config.routing.allowedFails, config.routing.cooldownSeconds);
+  // Lifecycle events (issue 8 §5–6): JSON logs and the webhook outbox, delivered in the background.
+  const webhookEndpoints = new WebhookEndpoints(config.webhooks.endpoints, store.keys);
+  const webhookSender = createWebhookSender({ timeoutMs: config.webhooks.delivery.timeoutMs });
+  let wakeWebhooks = (): void => {};
+  const events: EventSink = fanOut(
+    new LogEventSink(logger, directory),
+    new WebhookEventSink({ outbox: store.outbox, endpoints: webhookEndpoints, clock, onEnqueued: () => wakeWebhooks() }),
+    ...(options.events === undefined ? [] : [options.events]),
+  );
+  const webhookDelivery =
+    options.webhooks === false
+      ? null
+      : startWebhookDelivery({ outbox: store.outbox, endpoints: webhookEndpoints, transport: webhookSender, events, clock, logger, settings: config.webhooks.delivery });
+  wakeWebhooks = () => webhookDelivery?.wake();
   const deps: ServiceDeps = {
     store,
     registry,
@@ -70,6 +115,15 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     logger,
     limits: { maxBatchLines: config.limits.maxBatchLines },
     loadBalancing: config.loadBalancingOnBatchEndpoints,
+    lifecycle: {
+      freshnessMs: config.lifecycle.freshnessMs,
+      // Past the upstream call's own timeout, which names the deployment when it fires first.
+      refreshTimeoutMs: 2 * config.upstreamTimeoutMs,
+      minPollMs: config.lifecycle.minPollMs,
+      maxPollMs: config.lifecycle.maxPollMs,
+    },
+    events,
+    metrics,
     recovery: {
       pendingGraceMs: config.recovery.pendingGraceMs,
       reconcileIntervalMs: reconcileIntervalMs(config.recovery.pendingGraceMs),
@@ -84,6 +138,8 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     authenticator: new Authenticator(store, config.masterKey, clock),
     keys: new KeyService({ store, clock, logger: deps.logger, authEnabled: config.masterKey !== null }),
     teams: new TeamService({ store, clock, logger: deps.logger }),
+    spend: new SpendService(store),
+    clock,
     models: {
       catalog: new ModelCatalog(directory),
       checkDeployments: (signal) => checkDeployments(directory, registry, health, signal),
@@ -94,8 +150,27 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     requestTimeoutMs: config.upstreamTimeoutMs,
     uploadIdleTimeoutMs: config.recovery.uploadIdleTimeoutMs,
     logger: options.httpLogger ?? false,
+    metrics: prometheus === null ? null : { metrics: prometheus, public: config.metrics.public },
   });
   const reconciler = new PendingReconciler(deps, batches);
+  const follower = new BatchFollower(deps, batches, new BatchFinisher(deps));
+  const poller = startBatchPoller(
+    {
+      polls: store.polls,
+      follower,
+      clock,
+      logger,
+      concurrency: config.lifecycle.workerConcurrency,
+      leaseMs: config.lifecycle.leaseMs,
+      tickMs: Math.min(1000, config.lifecycle.minPollMs),
+      onLag: (seconds) => metrics.setWorkerLag(seconds),
+      snapshot: async () => {
+        metrics.batchCounts(await store.batches.countByStatus());
+        metrics.setOutboxDepth(await store.outbox.countPending());
+      },
+    },
+    config.lifecycle.runWorker && options.worker !== false,
+  );
   const loop = options.reconcile === false ? null : startReconcileLoop(reconciler, deps.recovery.reconcileIntervalMs, logger);
   return {
     app,
@@ -105,9 +180,15 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     health,
     directory,
     reconciler,
+    metrics,
     spoolDir: spool.path,
+    poller,
+    events,
     async close() {
+      await poller.stop();
       await loop?.stop();
+      await webhookDelivery?.stop();
+      await webhookSender.close();
       await app.close();
       await registry.close();
       await store.close();

@@ -5,6 +5,7 @@
 import pino from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import { composeGateway } from './compose.js';
+import { closeOnSignals } from './shutdown.js';
 
 /** Header and field paths that may carry secrets; pino replaces them in every log line. */
 export const REDACTED_PATHS = [
@@ -18,7 +19,7 @@ export const REDACTED_PATHS = [
 ];
 
 export async function runServer(config: GatewayConfig): Promise<void> {
-  const logger = pino({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '***' } });
+  const logger = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '***' } });
   // A promise that rejects with nobody listening is a bug, but one request's bug: log it and keep
   // serving everyone else rather than let Node end the process.
   process.on('unhandledRejection', (reason) => {
@@ -26,7 +27,7 @@ export async function runServer(config: GatewayConfig): Promise<void> {
   });
   for (const warning of config.warnings) logger.warn(warning);
   const gateway = await composeGateway(config, {
-    httpLogger: { level: 'info', redact: { paths: REDACTED_PATHS, censor: '***' } },
+    httpLogger: { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '***' } },
     logger,
   });
   const address = await gateway.app.listen({ host: config.server.host, port: config.server.port });
@@ -35,22 +36,5 @@ export async function runServer(config: GatewayConfig): Promise<void> {
     'batchgate listening',
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // A second signal, or a shutdown that hangs, ends the process anyway.
-    const force = setTimeout(() => process.exit(1), 30_000);
-    force.unref();
-    gateway.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  closeOnSignals(() => gateway.close(), logger);
 }

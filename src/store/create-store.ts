@@ -10,7 +10,10 @@ import { openPostgres } from './postgres.js';
 import { batchRepository } from './repositories/batches.js';
 import { fileRepository } from './repositories/files.js';
 import { keyRepository } from './repositories/keys.js';
+import { outboxRepository } from './repositories/outbox.js';
+import { pollRepository } from './repositories/polls.js';
 import { rateLimitRepository } from './repositories/rate-limits.js';
+import { spendRepository } from './repositories/spend.js';
 import { teamRepository } from './repositories/teams.js';
 import type { Database } from './schema.js';
 import { openSqlite } from './sqlite.js';
@@ -35,16 +38,19 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  return storeOver(db);
+  return storeOver(db, { skipLocked: options.databaseUrl !== null });
 }
 
-function storeOver(db: Kysely<Database>): Store {
+function storeOver(db: Kysely<Database>, options: { readonly skipLocked: boolean }): Store {
   return {
+    polls: pollRepository(db, options),
+    spend: spendRepository(db),
     files: fileRepository(db),
     batches: batchRepository(db),
     keys: keyRepository(db),
     teams: teamRepository(db),
     rateLimits: rateLimitRepository(db),
+    outbox: outboxRepository(db, options),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -4,7 +4,7 @@
  * double precision, and lists and maps are JSON held in text so one DDL serves both databases.
  */
 import type { BatchStatus, FileStatus } from '../contracts/openai.js';
-import type { FileKind } from '../domain/ports/store.js';
+import type { FileKind, OutboxState } from '../domain/ports/store.js';
 
 /** Who created a row; the columns every scoped listing filters on. */
 interface OwnerColumns {
@@ -65,6 +65,40 @@ export interface BatchesTable extends OwnerColumns {
   /** sha256 of the owner and the client's Idempotency-Key, when it sent one. */
   idempotency_key: string | null;
   request_fingerprint: string | null;
+  /** Migration 0004: when the object was last read from upstream. */
+  refreshed_at_ms: number | null;
+  /** Bumped by every write: compare-and-set keeps a slow writer from regressing the row. */
+  version: number;
+  /** When the worker should poll next; null once nothing is left to do. */
+  next_poll_at_ms: number | null;
+  poll_attempts: number;
+  lease_owner: string | null;
+  lease_expires_at_ms: number | null;
+  /** Fencing token: bumped by every lease. */
+  lease_token: number;
+  /** Set, once, in the transaction that writes the batch's spend row. */
+  cost_booked_at_ms: number | null;
+}
+
+/** One booked batch (migration 0004). */
+export interface SpendLogsTable {
+  id: string;
+  batch_id: string;
+  key_hash: string | null;
+  user_id: string | null;
+  team_id: string | null;
+  model_group: string | null;
+  deployment_id: string;
+  status: string;
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  requests_completed: number;
+  requests_failed: number;
+  cost_usd: number;
+  price_source: string;
+  created_at_ms: number;
 }
 
 export interface KeysTable {
@@ -86,6 +120,9 @@ export interface KeysTable {
   expires_at_ms: number | null;
   created_at_ms: number;
   updated_at_ms: number;
+  /** Migration 0005: the key's own webhook endpoint and its signing secret. */
+  webhook_url: string | null;
+  webhook_secret: string | null;
 }
 
 export interface TeamsTable {
@@ -118,6 +155,32 @@ export interface Database {
   keys: KeysTable;
   teams: TeamsTable;
   rate_windows: RateWindowsTable;
+  spend_logs: SpendLogsTable;
+  webhook_outbox: WebhookOutboxTable;
+}
+
+/** One webhook to deliver (migration 0005); it names its endpoint, never the endpoint's secret. */
+export interface WebhookOutboxTable {
+  webhook_id: string;
+  event_type: string;
+  batch_id: string;
+  /** The exact JSON body. */
+  payload: string;
+  target_kind: 'config' | 'key';
+  /** The configured endpoint's URL, or the key hash. */
+  target_ref: string;
+  url: string;
+  state: OutboxState;
+  attempts: number;
+  next_attempt_at_ms: number;
+  last_error: string | null;
+  lease_owner: string | null;
+  leased_until_ms: number | null;
+  /** Fencing token: bumped by every claim. */
+  lease_token: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+  finished_at_ms: number | null;
 }
 
 /** The tables whose rows carry an owner and are listed page by page. */

@@ -41,6 +41,11 @@ export interface GatewayOptions {
   readonly random?: () => number;
   /** Run the background reconciler (default true); tests that drive it by hand turn it off. */
   readonly reconcile?: boolean;
+  /**
+   * Run the lifecycle worker in the background (default false in process: a worker polling behind
+   * a test's back would move the fakes' batches; drive it with `gateway.poller.runOnce()`).
+   */
+  readonly worker?: boolean;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<InProcessGateway> {
@@ -49,13 +54,16 @@ export async function startGateway(options: GatewayOptions): Promise<InProcessGa
   await writeFile(configPath, options.yaml);
   const config = await loadConfig({
     configPath,
-    env: options.env ?? {},
+    // Tests step the fakes' batches one retrieve at a time; those that test the freshness bound
+    // set `batch_freshness_seconds` in their config, which wins over this.
+    env: { BATCHGATE_BATCH_FRESHNESS_SECONDS: '0', ...options.env },
     overrides: { dataDir: dir.path, host: '127.0.0.1', port: 0 },
   });
   const gateway = await composeGateway(config, {
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.reconcile === undefined ? {} : { reconcile: options.reconcile }),
+    worker: options.worker ?? false,
   });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   return {
@@ -103,7 +111,7 @@ export async function spawnGateway(options: SpawnOptions): Promise<SpawnedGatewa
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? '', ...options.env },
+    env: { PATH: process.env.PATH ?? '', BATCHGATE_BATCH_FRESHNESS_SECONDS: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let printed = '';

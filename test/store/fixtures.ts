@@ -92,6 +92,7 @@ export const batchRecord = (over: Partial<BatchRecord> = {}): BatchRecord => {
     object: batchObject(id, inputFileId, status),
     createdAtMs: T0,
     updatedAtMs: T0 + 5,
+    refreshedAtMs: T0 + 5,
     owner: owner('hash-a', 'team-1', 'user-1'),
     ...over,
   };

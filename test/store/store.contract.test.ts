@@ -457,9 +457,10 @@ for (const backend of backends) {
         expect(listed?.idempotencyKey).toBeNull();
 
         const object = batchObject(pending.id, pending.inputFileId, 'in_progress');
-        const placement = { deploymentId: 'dep-b', upstreamRef: 'up-batch', modelGroup: 'gpt-4o', status: 'in_progress' as const, object, updatedAtMs: T0 + 9 };
+        const placement = { deploymentId: 'dep-b', upstreamRef: 'up-batch', modelGroup: 'gpt-4o', status: 'in_progress' as const, object, updatedAtMs: T0 + 9, nextPollAtMs: T0 + 10 };
         expect(await store.batches.complete(pending.id, placement)).toBe(true);
-        expect(await store.batches.get(pending.id)).toEqual({ ...pending, ...placement });
+        const { nextPollAtMs: _next, ...visible } = placement;
+        expect(await store.batches.get(pending.id)).toEqual({ ...pending, ...visible, refreshedAtMs: T0 + 9 });
         expect((await store.batches.findByUpstream('dep-b', 'up-batch'))?.id).toBe(pending.id);
         expect(await store.batches.complete(pending.id, placement)).toBe(false);
         expect(await store.batches.listPending(T0 + 100, 10)).toEqual([]);
@@ -481,11 +482,95 @@ for (const backend of backends) {
         expect(await store.batches.insertPending(batchRecord({ id: 'batch_four' }), ['dep-a'], null)).toBe(true);
 
         const object = batchObject('batch_one', first.inputFileId, 'validating');
-        await store.batches.complete('batch_one', { deploymentId: 'dep-a', upstreamRef: 'up-1', modelGroup: null, status: 'validating', object, updatedAtMs: T0 + 1 });
+        await store.batches.complete('batch_one', { deploymentId: 'dep-a', upstreamRef: 'up-1', modelGroup: null, status: 'validating', object, updatedAtMs: T0 + 1, nextPollAtMs: null });
         expect((await store.batches.findByIdempotencyKey('k-hash'))?.state).toBe('ready');
         await store.batches.delete('batch_one');
         expect(await store.batches.findByIdempotencyKey('k-hash')).toBeUndefined();
         expect(await store.batches.insertPending(batchRecord({ id: 'batch_five' }), ['dep-a'], idem)).toBe(true);
+      });
+    });
+
+    describe('lifecycle: polls, compare-and-set, spend', () => {
+      it('leases due batches once, fences writes by the lease, and releases with the next poll', async () => {
+        await store.batches.insert(batchRecord({ id: 'batch_due', status: 'in_progress', updatedAtMs: T0 }));
+        await store.batches.insert(batchRecord({ id: 'batch_done', status: 'completed', updatedAtMs: T0 }));
+        const other = await opened.reopen();
+        const [mine, theirs] = await Promise.all([
+          store.polls.claimDue({ nowMs: T0 + 1, limit: 10, owner: 'w1', leaseMs: 1000 }),
+          other.polls.claimDue({ nowMs: T0 + 1, limit: 10, owner: 'w2', leaseMs: 1000 }),
+        ]);
+        // The due batch goes to exactly one worker; a terminal one is never due.
+        expect([...mine, ...theirs].map((l) => l.batch.id)).toEqual(['batch_due']);
+        const lease = [...mine, ...theirs][0]!;
+        expect(await store.polls.claimDue({ nowMs: T0 + 2, limit: 10, owner: 'w3', leaseMs: 1000 })).toEqual([]);
+        expect(await store.polls.oldestDueMs(T0 + 2)).toBe(T0);
+
+        // A write under the lease lands; once another worker took over the expired lease, it is refused.
+        const write = (status: 'finalizing' | 'completed') => (current: { object: ReturnType<typeof batchObject> }) => ({
+          status,
+          object: { ...current.object, status },
+          updatedAtMs: T0 + 3,
+          refreshedAtMs: T0 + 3,
+        });
+        expect((await store.batches.updateWith('batch_due', write('finalizing'), lease.fence))?.status).toBe('finalizing');
+        const [stolen] = await store.polls.claimDue({ nowMs: T0 + 5000, limit: 10, owner: 'w4', leaseMs: 1000 });
+        expect(stolen?.fence.token).toBeGreaterThan(lease.fence.token);
+        expect(await store.batches.updateWith('batch_due', write('completed'), lease.fence)).toBeUndefined();
+        expect(await store.polls.release('batch_due', lease.fence, { nextPollAtMs: T0, attempts: 1 })).toBe(false);
+        expect((await store.batches.get('batch_due'))?.status).toBe('finalizing');
+        expect(await store.polls.release('batch_due', stolen!.fence, { nextPollAtMs: null, attempts: 2 })).toBe(true);
+        expect(await store.polls.claimDue({ nowMs: T0 + 99_999, limit: 10, owner: 'w5', leaseMs: 1000 })).toEqual([]);
+        expect((await store.batches.get('batch_due'))?.refreshedAtMs).toBe(T0 + 3);
+      });
+
+      it('retries a compare-and-set that lost a race, so concurrent writers never regress a row', async () => {
+        await store.batches.insert(batchRecord({ id: 'batch_cas', status: 'validating' }));
+        const other = await opened.reopen();
+        const order = ['validating', 'in_progress', 'finalizing', 'completed'] as const;
+        const forward = (to: (typeof order)[number]) => (current: { status: string; object: ReturnType<typeof batchObject> }) =>
+          order.indexOf(current.status as (typeof order)[number]) >= order.indexOf(to) ? null : { status: to, object: { ...current.object, status: to }, updatedAtMs: T0 };
+        await Promise.all([
+          store.batches.updateWith('batch_cas', forward('completed')),
+          other.batches.updateWith('batch_cas', forward('in_progress')),
+          store.batches.updateWith('batch_cas', forward('finalizing')),
+        ]);
+        expect((await store.batches.get('batch_cas'))?.status).toBe('completed');
+      });
+
+      it('books a batch once, in one transaction with the key and team spend', async () => {
+        await store.teams.insert(teamRecord({ teamId: 'team-1', spend: 0 }));
+        await store.keys.insert(keyRecord({ keyHash: 'hash-a', teamId: 'team-1', spend: 0 }));
+        await store.batches.insert(batchRecord({ id: 'batch_cost', status: 'completed' }));
+        const spend = {
+          id: 'spend_batch_cost',
+          batchId: 'batch_cost',
+          owner: owner('hash-a', 'team-1', 'user-1'),
+          modelGroup: 'gpt-4o',
+          deploymentId: 'dep-azure',
+          status: 'completed' as const,
+          inputTokens: 100,
+          cachedInputTokens: 10,
+          outputTokens: 50,
+          totalTokens: 150,
+          requestsCompleted: 9,
+          requestsFailed: 1,
+          costUsd: 0.25,
+          priceSource: 'table',
+          createdAtMs: T0,
+        };
+        // Concurrent bookings on one store: PostgreSQL runs them on separate pooled connections.
+        // (Two SQLite connections in one thread would block each other on the file lock; the
+        // embedded store is one connection per process.)
+        const results = await Promise.all([store.spend.book(spend), store.spend.book({ ...spend }), store.spend.book(spend)]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.spend.list({ limit: 10 })).toEqual([spend]);
+        expect((await store.keys.get('hash-a'))?.spend).toBeCloseTo(0.25, 12);
+        expect((await store.teams.get('team-1'))?.spend).toBeCloseTo(0.25, 12);
+        expect(await store.spend.list({ keyHash: 'hash-b', limit: 10 })).toEqual([]);
+        expect(await store.spend.list({ startMs: T0 + 1, limit: 10 })).toEqual([]);
+        expect(await store.spend.report({ startMs: T0 - 1, endMs: T0 + 1, groupBy: 'team' })).toEqual([
+          { day: new Date(T0).toISOString().slice(0, 10), group: 'team-1', spend: 0.25, inputTokens: 100, outputTokens: 50, batches: 1 },
+        ]);
       });
     });
 

@@ -16,9 +16,11 @@ import { newBatchId } from '../ids.js';
 import { canSee, ownerOf, scopeOf, type Principal } from '../principal.js';
 import { toSeconds } from '../ports/clock.js';
 import type { ProviderAdapter, UpstreamBatch } from '../ports/provider-adapter.js';
-import type { BatchRecord, FileRecord, IdempotentCreate } from '../ports/store.js';
+import type { BatchRecord, FileRecord, IdempotentCreate, LeaseFence } from '../ports/store.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { mintBatchFile } from './batch-files.js';
+import { notify } from '../lifecycle/notify.js';
+import { mergeObserved } from './monotonic.js';
 import { mayHaveCreated, placeOnFirstThatAccepts } from './place-batch.js';
 import { defaultsOf, pendingWireBatch, toWireBatch, type BatchDefaults } from './batch-object.js';
 import { createStillInProgress, idempotentCreate, keyReusedForAnotherRequest } from './idempotency.js';
@@ -37,6 +39,9 @@ export interface ListBatchesInput {
 }
 
 export class BatchService {
+  /** Upstream refreshes in progress, by batch id: concurrent retrieves share one. */
+  private readonly inflight = new Map<string, Promise<Batch>>();
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly admission: BatchAdmission = admitAll,
@@ -109,6 +114,7 @@ export class BatchService {
       object: pendingWireBatch(id, file.id, defaults),
       createdAtMs: now,
       updatedAtMs: now,
+      refreshedAtMs: now,
       owner: ownerOf(principal),
     };
     if (!(await this.deps.store.batches.insertPending(pending, order.map((d) => d.id), idempotency))) {
@@ -167,12 +173,30 @@ export class BatchService {
       owner: pending.owner,
     };
     const object = await this.wireObject(base, pending.inputFileId, upstream, defaultsOf(pending.object), signal);
-    const placement = { ...base, upstreamRef: upstream.ref, status: object.status, object, updatedAtMs: this.deps.clock.now() };
-    if (await this.deps.store.batches.complete(pending.id, placement)) return object;
+    const now = this.deps.clock.now();
+    const placement = {
+      ...base,
+      upstreamRef: upstream.ref,
+      status: object.status,
+      object,
+      updatedAtMs: now,
+      nextPollAtMs: TERMINAL_BATCH_STATUSES.has(object.status) ? null : now + this.deps.lifecycle.minPollMs,
+    };
+    if (await this.deps.store.batches.complete(pending.id, placement)) {
+      await notify(this.deps, {
+        type: 'batch.created',
+        at: now,
+        batchId: pending.id,
+        owner: pending.owner,
+        modelGroup: base.modelGroup,
+        deploymentId: deployment.id,
+      });
+      return object;
+    }
     // No longer pending: a reconciler got there first (it adopted this very batch, or took the
     // create for dead and cancelled it).
-    const now = await this.deps.store.batches.get(pending.id);
-    if (now !== undefined && now.upstreamRef === upstream.ref) return now.object;
+    const settled = await this.deps.store.batches.get(pending.id);
+    if (settled !== undefined && settled.upstreamRef === upstream.ref) return settled.object;
     throw new GatewayError('upstream_timeout', `The batch create took longer than the gateway allows; batch ${pending.id} was cancelled.`);
   }
 
@@ -188,18 +212,36 @@ export class BatchService {
     throw createStillInProgress(Math.max(1, Math.ceil(dueMs / 1000)));
   }
 
+  /**
+   * Answers from the store when the batch is terminal or was read from upstream within the
+   * freshness bound; otherwise refreshes it, one upstream call shared by every concurrent
+   * retrieve of the batch, so a client polling in a tight loop cannot multiply upstream calls.
+   */
   async retrieve(principal: Principal, id: string, signal: AbortSignal): Promise<Batch> {
     const batch = await this.visible(principal, id);
-    // A terminal batch never changes again: answer from the store without calling upstream.
     if (TERMINAL_BATCH_STATUSES.has(batch.status)) return batch.object;
-    return this.refresh(batch, signal);
+    if (this.deps.clock.now() - batch.refreshedAtMs < this.deps.lifecycle.freshnessMs) return batch.object;
+    const shared = this.inflight.get(id);
+    if (shared !== undefined) return raceAbort(shared, signal);
+    // The shared call is not tied to the first caller's signal: its leaving must not fail the others.
+    const refresh = this.refresh(batch, deadline(this.deps.lifecycle.refreshTimeoutMs)).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, refresh);
+    return raceAbort(refresh, signal);
   }
 
-  /** Reads the batch from its deployment and stores what changed; also used by the lifecycle worker. */
-  async refresh(batch: BatchRecord, signal: AbortSignal): Promise<Batch> {
+  /**
+   * Reads the batch from its deployment and merges what it says into the stored object (never
+   * backwards: see `monotonic.ts`). The lifecycle worker passes its lease as `fence`; a write
+   * under a lease that was lost meanwhile is refused (undefined).
+   */
+  async refresh(batch: BatchRecord, signal: AbortSignal, fence?: LeaseFence): Promise<Batch> {
+    return (await this.refreshRecord(batch, signal, fence))?.object ?? batch.object;
+  }
+
+  async refreshRecord(batch: BatchRecord, signal: AbortSignal, fence?: LeaseFence): Promise<BatchRecord | undefined> {
     const adapter = this.adapterOf(batch);
     const upstream = await this.call(adapter, batch, () => adapter.retrieveBatch(batch.upstreamRef, { signal }));
-    return this.store(batch, upstream, signal);
+    return this.store(batch, upstream, signal, fence);
   }
 
   async cancel(principal: Principal, id: string, signal: AbortSignal): Promise<Batch> {
@@ -215,7 +257,7 @@ export class BatchService {
       throw new GatewayError('unsupported_operation', `Deployment '${d.id}' (${d.provider}) does not support cancelling batches.`);
     }
     const upstream = await this.call(adapter, batch, () => adapter.cancelBatch(batch.upstreamRef, { signal }));
-    return this.store(batch, upstream, signal);
+    return (await this.store(batch, upstream, signal))?.object ?? batch.object;
   }
 
   async list(principal: Principal, input: ListBatchesInput): Promise<ListEnvelope<Batch>> {
@@ -274,12 +316,31 @@ export class BatchService {
     return only;
   }
 
-  private async store(batch: BatchRecord, upstream: UpstreamBatch, signal: AbortSignal): Promise<Batch> {
-    const object = await this.wireObject(batch, batch.inputFileId, upstream, defaultsOf(batch.object), signal);
-    if (JSON.stringify(object) !== JSON.stringify(batch.object)) {
-      await this.deps.store.batches.update(batch.id, { status: object.status, object, updatedAtMs: this.deps.clock.now() });
+  private async store(batch: BatchRecord, upstream: UpstreamBatch, signal: AbortSignal, fence?: LeaseFence): Promise<BatchRecord | undefined> {
+    const observed = await this.wireObject(batch, batch.inputFileId, upstream, defaultsOf(batch.object), signal);
+    const now = this.deps.clock.now();
+    const stored = await this.deps.store.batches.updateWith(
+      batch.id,
+      (current) => {
+        const object = mergeObserved(current.object, observed, toSeconds(now));
+        const changed = JSON.stringify(object) !== JSON.stringify(current.object);
+        return { status: object.status, object, updatedAtMs: changed ? now : current.updatedAtMs, refreshedAtMs: now };
+      },
+      fence,
+    );
+    if (stored !== undefined && stored.status !== batch.status) {
+      await notify(this.deps, {
+        type: 'batch.status_changed',
+        at: now,
+        batchId: batch.id,
+        owner: batch.owner,
+        modelGroup: batch.modelGroup,
+        deploymentId: batch.deploymentId,
+        from: batch.status,
+        to: stored.status,
+      });
     }
-    return object;
+    return stored;
   }
 
   private async wireObject(
@@ -338,3 +399,33 @@ export class BatchService {
     }
   }
 }
+
+/** A signal that aborts after `ms` with a 504, as a request's own deadline does. */
+const deadline = (ms: number): AbortSignal => {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new GatewayError('upstream_timeout', `The batch refresh did not complete within ${Math.round(ms / 1000)} s.`)),
+    ms,
+  );
+  timer.unref();
+  return controller.signal;
+};
+
+/** `work`, or the caller's abort reason as soon as its signal fires (the work itself goes on). */
+const raceAbort = <T>(work: Promise<T>, signal: AbortSignal): Promise<T> => {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+};

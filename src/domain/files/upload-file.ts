@@ -21,6 +21,7 @@ import { toFileObject } from './file-object.js';
 import { rewritesModel } from './rewrite-lines.js';
 import { withoutBom, type SpooledUpload } from './spooled-upload.js';
 import { deleteCopies, writeCopies, type Target } from './write-copies.js';
+import { notify } from '../lifecycle/notify.js';
 
 export interface UploadInput {
   readonly principal: Principal;
@@ -117,6 +118,16 @@ async function writeAndComplete(
     await deleteCopies(deps, outcome.written, 'the upload outlived its grace period');
     throw new GatewayError('upstream_timeout', 'The upload took longer than the gateway allows; nothing was kept.');
   }
+  await notify(deps, {
+    type: 'file.uploaded',
+    at: deps.clock.now(),
+    fileId: record.id,
+    owner: record.owner,
+    purpose: record.purpose,
+    bytes: record.bytes,
+    modelGroups: record.modelGroups,
+    deploymentIds: outcome.written.map((c) => c.deployment.id),
+  });
   return toFileObject(record);
 }
 

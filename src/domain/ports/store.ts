@@ -77,6 +77,8 @@ export interface BatchRecord {
   readonly object: Batch;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
+  /** When the object was last read from its upstream (the freshness bound of a retrieve). */
+  readonly refreshedAtMs: number;
   readonly owner: Owner;
 }
 
@@ -140,12 +142,97 @@ export interface BatchPlacement {
   readonly status: Batch['status'];
   readonly object: Batch;
   readonly updatedAtMs: number;
+  /** The worker's first poll. */
+  readonly nextPollAtMs: number | null;
 }
 
 export interface BatchUpdate {
   readonly status: Batch['status'];
   readonly object: Batch;
   readonly updatedAtMs: number;
+  /** Set when this update comes from reading the upstream. */
+  readonly refreshedAtMs?: number;
+}
+
+/** Proof of a worker's lease on a batch: a write carrying an outdated token is refused. */
+export interface LeaseFence {
+  readonly owner: string;
+  readonly token: number;
+}
+
+export interface PollLease {
+  readonly batch: BatchRecord;
+  readonly fence: LeaseFence;
+  /** Polls made so far (the worker backs off with it). */
+  readonly attempts: number;
+}
+
+/**
+ * The worker's schedule, kept in the store: each ready batch has a next poll time; workers lease
+ * due batches (PostgreSQL: `FOR UPDATE SKIP LOCKED`; everywhere: a compare-and-set on the lease
+ * token), so several processes share the work and never poll one batch at the same time.
+ */
+export interface PollRepository {
+  /** Leases up to `limit` batches whose poll is due and whose lease, if any, has expired. */
+  claimDue(input: { readonly nowMs: number; readonly limit: number; readonly owner: string; readonly leaseMs: number }): Promise<PollLease[]>;
+  /** Ends a lease with the next poll time (null: nothing left to do); false when the lease was lost. */
+  release(id: string, fence: LeaseFence, next: { readonly nextPollAtMs: number | null; readonly attempts: number }): Promise<boolean>;
+  /** The due time of the most overdue poll, for the worker-lag metric; null when none is due. */
+  oldestDueMs(nowMs: number): Promise<number | null>;
+}
+
+/** One batch's booked cost, attributed to the key, user and team that created it. */
+export interface SpendRecord {
+  /** Deterministic (`spend_<batch id>`), so a second booking of one batch can only collide. */
+  readonly id: string;
+  readonly batchId: string;
+  readonly owner: Owner;
+  readonly modelGroup: string | null;
+  readonly deploymentId: string;
+  readonly status: Batch['status'];
+  readonly inputTokens: number;
+  readonly cachedInputTokens: number;
+  readonly outputTokens: number;
+  readonly totalTokens: number;
+  readonly requestsCompleted: number;
+  readonly requestsFailed: number;
+  readonly costUsd: number;
+  /** Where the prices came from ('override', 'table', 'unknown', …). */
+  readonly priceSource: string;
+  readonly createdAtMs: number;
+}
+
+export interface SpendQuery {
+  readonly keyHash?: string | undefined;
+  readonly teamId?: string | undefined;
+  readonly userId?: string | undefined;
+  readonly batchId?: string | undefined;
+  readonly startMs?: number | undefined;
+  readonly endMs?: number | undefined;
+  readonly limit: number;
+}
+
+export interface SpendReportRow {
+  /** UTC day, `YYYY-MM-DD`. */
+  readonly day: string;
+  /** The team id or key hash the row is for (null: no team / no key). */
+  readonly group: string | null;
+  readonly spend: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly batches: number;
+}
+
+export interface SpendRepository {
+  /**
+   * Books a batch once: in one transaction, a compare-and-set of the batch's cost-booked mark,
+   * the spend row, and the key's and team's spend (which their budgets read). False, and nothing
+   * written, when the batch was booked before.
+   */
+  book(spend: SpendRecord): Promise<boolean>;
+  /** Newest first. */
+  list(query: SpendQuery): Promise<SpendRecord[]>;
+  report(query: { readonly startMs: number; readonly endMs: number; readonly groupBy: 'team' | 'key'; readonly keyHash?: string | undefined }): Promise<SpendReportRow[]>;
 }
 
 export interface FileRepository {
@@ -201,6 +288,14 @@ export interface BatchRepository {
   findByUpstream(deploymentId: string, upstreamRef: string): Promise<BatchRecord | undefined>;
   /** Removes a batch record (used for pending creates that never reached an upstream). */
   delete(id: string): Promise<void>;
+  /**
+   * Compare-and-set update: `change` sees the row as stored and says what to write (null: nothing),
+   * retried when another writer got in between, so a slow writer never overwrites a newer state
+   * with an older one. With `fence`, only while that lease holds. Returns the row as it is after.
+   */
+  updateWith(id: string, change: (current: BatchRecord) => BatchUpdate | null, fence?: LeaseFence): Promise<BatchRecord | undefined>;
+  /** How many ready batches each deployment has in each status (the batches gauge). */
+  countByStatus(): Promise<Array<{ deploymentId: string; group: string; status: Batch['status']; count: number }>>;
 }
 
 export interface Store {
@@ -209,6 +304,9 @@ export interface Store {
   readonly keys: KeyRepository;
   readonly teams: TeamRepository;
   readonly rateLimits: RateLimitRepository;
+  readonly polls: PollRepository;
+  readonly spend: SpendRepository;
+  readonly outbox: OutboxRepository;
   /** Fails when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -234,6 +332,10 @@ export interface KeyRecord {
   readonly expiresAtMs: number | null;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
+  /** Where this key's own batch events are POSTed (migration 0005); absent or null: nowhere. */
+  readonly webhookUrl?: string | null;
+  /** Signs them (`whsec_…`); kept to sign, returned once, never logged. */
+  readonly webhookSecret?: string | null;
 }
 
 export type KeyUpdate = Partial<
@@ -252,6 +354,8 @@ export type KeyUpdate = Partial<
     | 'metadata'
     | 'expiresAtMs'
     | 'updatedAtMs'
+    | 'webhookUrl'
+    | 'webhookSecret'
   >
 >;
 
@@ -337,4 +441,83 @@ export interface RateLimitRepository {
   charge(charge: RateCharge): Promise<RateWindowCounts>;
   /** Forgets the subject's windows that started before `beforeMs`. */
   prune(subject: string, beforeMs: number): Promise<void>;
+}
+
+/** Where a webhook goes: a configured endpoint (by its URL) or a virtual key's own (by key hash). */
+export type WebhookTarget =
+  | { readonly kind: 'config'; readonly url: string }
+  | { readonly kind: 'key'; readonly keyHash: string };
+
+export type OutboxState = 'pending' | 'delivered' | 'given_up';
+
+/** A webhook to deliver, as enqueued. */
+export interface NewOutboxEntry {
+  /** Deterministic (`evt_…`): enqueueing an id that is already there does nothing. */
+  readonly webhookId: string;
+  /** `batch.completed`, `batch.failed`, … */
+  readonly eventType: string;
+  readonly batchId: string;
+  /** The exact JSON body, sent (and signed) byte for byte on every attempt. */
+  readonly payload: string;
+  /** Which endpoint; its secret is looked up when a delivery is signed and never stored here. */
+  readonly target: WebhookTarget;
+  /** The receiver's URL when enqueued. */
+  readonly url: string;
+  /** Also when the first attempt is due. */
+  readonly createdAtMs: number;
+}
+
+export interface OutboxEntry extends NewOutboxEntry {
+  readonly state: OutboxState;
+  /** Attempts started so far: each claim counts one. */
+  readonly attempts: number;
+  readonly nextAttemptAtMs: number;
+  readonly lastError: string | null;
+  readonly updatedAtMs: number;
+  /** When it was delivered or given up. */
+  readonly finishedAtMs: number | null;
+}
+
+/** Proof of a claim on an outbox row: a write carrying an outdated fence is refused. */
+export interface OutboxFence {
+  readonly owner: string;
+  readonly token: number;
+}
+
+export interface OutboxClaim {
+  readonly entry: OutboxEntry;
+  readonly fence: OutboxFence;
+}
+
+/**
+ * The webhook outbox: at-least-once delivery from the store, shared by every delivery loop.
+ * Claims lease rows (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one conditional UPDATE), so
+ * two loops never hold one row at once; writes that end a claim are fenced by it.
+ */
+export interface OutboxRepository {
+  /** Inserts the entries whose id is new and leaves the others untouched; returns how many were added. */
+  enqueue(entries: readonly NewOutboxEntry[]): Promise<number>;
+  /**
+   * Leases up to `limit` pending rows that are due and not held by a live claim, oldest due first,
+   * counting one attempt on each.
+   */
+  claimDue(input: { readonly nowMs: number; readonly limit: number; readonly owner: string; readonly leaseMs: number }): Promise<OutboxClaim[]>;
+  /** Ends a claim: delivered. False when the claim was lost (the row is another's now, or done). */
+  markDelivered(webhookId: string, fence: OutboxFence, atMs: number): Promise<boolean>;
+  /**
+   * Ends a claim with a failed attempt, due again at `nextAttemptAtMs`. `refundAttempt` uncounts
+   * it (an attempt cut short by shutdown is not the receiver's failure).
+   */
+  retryLater(
+    webhookId: string,
+    fence: OutboxFence,
+    failure: { readonly lastError: string; readonly nextAttemptAtMs: number; readonly atMs: number; readonly refundAttempt?: boolean },
+  ): Promise<boolean>;
+  /** Ends a claim: no more attempts. */
+  giveUp(webhookId: string, fence: OutboxFence, failure: { readonly lastError: string; readonly atMs: number }): Promise<boolean>;
+  get(webhookId: string): Promise<OutboxEntry | undefined>;
+  /** Every row of one batch, oldest first. */
+  listForBatch(batchId: string): Promise<OutboxEntry[]>;
+  /** Rows not yet delivered or given up (the outbox depth). */
+  countPending(): Promise<number>;
 }

@@ -6,11 +6,15 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as keysLimits from './0002-keys-limits.js';
 import * as writeAhead from './0003-write-ahead.js';
+import * as lifecycle from './0004-lifecycle.js';
+import * as webhooks from './0005-webhooks.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-keys-limits': keysLimits,
   '0003-write-ahead': writeAhead,
+  '0004-lifecycle': lifecycle,
+  '0005-webhooks': webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {

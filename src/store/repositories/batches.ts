@@ -19,6 +19,15 @@ const toRow = (b: BatchRecord): BatchesTable => ({
   object: toJson(b.object),
   created_at_ms: b.createdAtMs,
   updated_at_ms: b.updatedAtMs,
+  refreshed_at_ms: b.refreshedAtMs,
+  // A batch stored ready and not yet terminal is due for its first poll now.
+  next_poll_at_ms: TERMINAL_BATCH_STATUSES.has(b.status) ? null : b.updatedAtMs,
+  version: 0,
+  poll_attempts: 0,
+  lease_owner: null,
+  lease_expires_at_ms: null,
+  lease_token: 0,
+  cost_booked_at_ms: null,
   state: 'ready',
   pending_targets: null,
   idempotency_key: null,
@@ -26,7 +35,7 @@ const toRow = (b: BatchRecord): BatchesTable => ({
   ...ownerColumns(b.owner),
 });
 
-const fromRow = (r: Selectable<BatchesTable>): BatchRecord => ({
+export const batchFromRow = (r: Selectable<BatchesTable>): BatchRecord => ({
   id: r.id,
   deploymentId: r.deployment_id,
   upstreamRef: r.upstream_ref,
@@ -36,8 +45,14 @@ const fromRow = (r: Selectable<BatchesTable>): BatchRecord => ({
   object: fromJson<Batch>(r.object),
   createdAtMs: r.created_at_ms,
   updatedAtMs: r.updated_at_ms,
+  refreshedAtMs: r.refreshed_at_ms ?? r.updated_at_ms,
   owner: ownerOfRow(r),
 });
+
+const fromRow = batchFromRow;
+
+/** How often updateWith starts over after losing a race; each loss means another write landed. */
+const CAS_ATTEMPTS = 8;
 
 export function batchRepository(db: Kysely<Database>): BatchRepository {
   return {
@@ -53,9 +68,57 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
     update: async (id, update) => {
       await db
         .updateTable('batches')
-        .set({ status: update.status, object: toJson(update.object), updated_at_ms: update.updatedAtMs })
+        .set((eb) => ({
+          status: update.status,
+          object: toJson(update.object),
+          updated_at_ms: update.updatedAtMs,
+          ...(update.refreshedAtMs === undefined ? {} : { refreshed_at_ms: update.refreshedAtMs }),
+          version: eb('version', '+', 1),
+        }))
         .where('id', '=', id)
         .execute();
+    },
+
+    countByStatus: async () => {
+      const rows = await db
+        .selectFrom('batches')
+        .select(['deployment_id', 'model_group', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('state', '=', 'ready')
+        .groupBy(['deployment_id', 'model_group', 'status'])
+        .execute();
+      return rows.map((r) => ({ deploymentId: r.deployment_id, group: r.model_group ?? '', status: r.status, count: Number(r.n) }));
+    },
+
+    updateWith: async (id, change, fence) => {
+      for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+        const row = await db.selectFrom('batches').selectAll().where('id', '=', id).where('state', '=', 'ready').executeTakeFirst();
+        if (row === undefined) return undefined;
+        if (fence !== undefined && (row.lease_token !== fence.token || row.lease_owner !== fence.owner)) return undefined;
+        const current = fromRow(row);
+        const update = change(current);
+        if (update === null) return current;
+        let qb = db
+          .updateTable('batches')
+          .set((eb) => ({
+            status: update.status,
+            object: toJson(update.object),
+            updated_at_ms: update.updatedAtMs,
+            ...(update.refreshedAtMs === undefined ? {} : { refreshed_at_ms: update.refreshedAtMs }),
+            version: eb('version', '+', 1),
+          }))
+          .where('id', '=', id)
+          .where('version', '=', row.version);
+        if (fence !== undefined) qb = qb.where('lease_token', '=', fence.token);
+        const result = await qb.executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 1) {
+          return { ...current, status: update.status, object: update.object, updatedAtMs: update.updatedAtMs, refreshedAtMs: update.refreshedAtMs ?? current.refreshedAtMs };
+        }
+        if (fence !== undefined) {
+          const now = await db.selectFrom('batches').select('lease_token').where('id', '=', id).executeTakeFirst();
+          if (now?.lease_token !== fence.token) return undefined;
+        }
+      }
+      throw new Error(`batch ${id}: kept losing compare-and-set races`);
     },
 
     list: async (query: BatchListQuery): Promise<Page<BatchRecord>> => {
@@ -119,6 +182,9 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
           status: placement.status,
           object: toJson(placement.object),
           updated_at_ms: placement.updatedAtMs,
+          refreshed_at_ms: placement.updatedAtMs,
+          next_poll_at_ms: placement.nextPollAtMs,
+          version: (eb) => eb('version', '+', 1),
         })
         .where('id', '=', id)
         .where('state', '=', 'pending')
