@@ -33,6 +33,12 @@ export async function openPostgres(connectionString: string, schema?: string): P
   // An idle client that loses its connection emits 'error' on the pool; unheard, that would end
   // the process. The pool drops that client and the next query reconnects (ping() reports it).
   pool.on('error', () => {});
+  // A client checked out for a transaction that loses its connection between two statements
+  // emits 'error' on itself, where the pool is not listening: unheard, that too would end the
+  // process. Its next statement fails instead, and the transaction rolls back.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);

@@ -148,3 +148,40 @@ export async function spawnGateway(options: SpawnOptions): Promise<SpawnedGatewa
     output: () => printed,
   };
 }
+
+export interface SpawnedWorker {
+  readonly child: ChildProcess;
+  /** Everything the process printed. */
+  output(): string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `batchgate worker` (the lifecycle worker alone, no HTTP) and waits until it runs. */
+export async function spawnWorker(options: { readonly configPath: string; readonly dataDir: string; readonly env?: Record<string, string> }): Promise<SpawnedWorker> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'worker', '--config', options.configPath, '--data-dir', options.dataDir], {
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let printed = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    printed += chunk.toString();
+  });
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  await new Promise<void>((res, rej) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      printed += `${line}\n`;
+      if (line.includes('batchgate worker running')) res();
+    });
+    void exited.then((code) => rej(new Error(`worker exited with ${String(code)} before running:\n${printed}`)));
+  });
+  return {
+    child,
+    output: () => printed,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
