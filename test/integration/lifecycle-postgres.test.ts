@@ -18,6 +18,17 @@ if (!postgres.available) console.warn(`[lifecycle postgres] PostgreSQL tests SKI
 const MASTER = 'sk-master-lifecycle-pg';
 const BATCHES = 200;
 
+/** One deployment on the fake, the store on PostgreSQL (`url` names the schema), and `extra` settings. */
+const yamlFor = (fake: FakeUpstream, url: URL, extra: string): string => `model_list:
+  - model_name: g
+    litellm_params: { model: openai/gpt-4o-mini, api_base: ${fake.baseUrl}, api_key: key-pg }
+    model_info: { id: dep-pg }
+general_settings:
+  master_key: ${MASTER}
+  database_url: ${JSON.stringify(url.toString())}
+  ${extra}
+`;
+
 describe.skipIf(!postgres.available)('two workers on one PostgreSQL', () => {
   let fake: FakeUpstream;
   let schema: ThrowawaySchema;
@@ -31,15 +42,7 @@ describe.skipIf(!postgres.available)('two workers on one PostgreSQL', () => {
     schema = await createThrowawaySchema(postgres.url);
     const url = new URL(postgres.url);
     url.searchParams.set('options', `-c search_path=${schema.name}`);
-    yaml = `model_list:
-  - model_name: g
-    litellm_params: { model: openai/gpt-4o-mini, api_base: ${fake.baseUrl}, api_key: key-pg }
-    model_info: { id: dep-pg }
-general_settings:
-  master_key: ${MASTER}
-  database_url: ${JSON.stringify(url.toString())}
-  batch_poll_min_interval_seconds: 0.001
-`;
+    yaml = yamlFor(fake, url, 'batch_poll_min_interval_seconds: 0.001');
     api = await startGateway({ yaml, reconcile: false });
     other = await startGateway({ yaml, reconcile: false });
   }, 60_000);
@@ -100,16 +103,7 @@ describe.skipIf(!postgres.available)('two worker processes on one PostgreSQL', (
     const dir = await tempDir('bg-workers-');
     const url = new URL(postgres.url);
     url.searchParams.set('options', `-c search_path=${schema.name}`);
-    const yaml = `model_list:
-  - model_name: g
-    litellm_params: { model: openai/gpt-4o-mini, api_base: ${fake.baseUrl}, api_key: key-pg }
-    model_info: { id: dep-pg }
-general_settings:
-  master_key: ${MASTER}
-  database_url: ${JSON.stringify(url.toString())}
-  batch_poll_min_interval_seconds: 0.05
-  worker_concurrency: 4
-`;
+    const yaml = yamlFor(fake, url, 'batch_poll_min_interval_seconds: 0.05\n  worker_concurrency: 4');
     const configPath = join(dir.path, 'config.yaml');
     await writeFile(configPath, yaml);
     const api = await startGateway({ yaml, reconcile: false });

@@ -10,21 +10,11 @@
 import type { Batch } from '../../contracts/openai.js';
 import { batchCostUsd } from '../cost/batch-cost.js';
 import { batchPricesFor } from '../cost/batch-prices.js';
-import { sumOutputUsage, toBatchUsage, type OutputUsage } from '../cost/output-usage.js';
+import { EMPTY_OUTPUT_USAGE, sumOutputUsage, toBatchUsage, type OutputUsage } from '../cost/output-usage.js';
 import type { FinishedBatchStatus } from '../ports/event-sink.js';
 import type { BatchRecord, SpendRecord } from '../ports/store.js';
 import type { ServiceDeps } from '../service-deps.js';
 
-const EMPTY_USAGE: OutputUsage = {
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-  totalTokens: 0,
-  succeeded: 0,
-  failed: 0,
-  lines: 0,
-};
 
 export const spendIdOf = (batchId: string): string => `spend_${batchId}`;
 
@@ -84,10 +74,10 @@ export class BatchFinisher {
   /** Usage summed over the output file's lines; none when the batch produced no output. */
   private async usageOf(batch: BatchRecord, signal: AbortSignal): Promise<OutputUsage> {
     const outputId = batch.object.output_file_id;
-    if (outputId === null) return EMPTY_USAGE;
+    if (outputId === null) return EMPTY_OUTPUT_USAGE;
     const copy = (await this.deps.store.files.copies(outputId))[0];
     const deployment = this.deps.directory.byId(batch.deploymentId);
-    if (copy === undefined || deployment === undefined) return EMPTY_USAGE;
+    if (copy === undefined || deployment === undefined) return EMPTY_OUTPUT_USAGE;
     const content = await this.deps.registry.adapterFor(deployment).openFileContent(copy.upstreamRef, { signal });
     try {
       return await sumOutputUsage(content.body);

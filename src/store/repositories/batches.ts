@@ -1,8 +1,8 @@
 /** Gateway batches: where each lives upstream, who owns it, and the last wire object served. */
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Batch, BatchStatus } from '../../contracts/openai.js';
 import { TERMINAL_BATCH_STATUSES } from '../../contracts/openai.js';
-import type { BatchListQuery, BatchRecord, BatchRepository, Page, PendingBatch } from '../../domain/ports/store.js';
+import type { BatchListQuery, BatchRecord, BatchRepository, BatchUpdate, Page, PendingBatch } from '../../domain/ports/store.js';
 import type { BatchesTable, Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 import { afterCondition, emptyPage, ownerColumns, ownerOfRow, scopeCondition, toPage } from './listing.js';
@@ -51,6 +51,17 @@ export const batchFromRow = (r: Selectable<BatchesTable>): BatchRecord => ({
 
 const fromRow = batchFromRow;
 
+/** The columns an update writes; every write bumps the version compare-and-set relies on. */
+const updateColumns =
+  (update: BatchUpdate) =>
+  (eb: ExpressionBuilder<Database, 'batches'>) => ({
+    status: update.status,
+    object: toJson(update.object),
+    updated_at_ms: update.updatedAtMs,
+    ...(update.refreshedAtMs === undefined ? {} : { refreshed_at_ms: update.refreshedAtMs }),
+    version: eb('version', '+', 1),
+  });
+
 /** How often updateWith starts over after losing a race; each loss means another write landed. */
 const CAS_ATTEMPTS = 8;
 
@@ -68,13 +79,7 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
     update: async (id, update) => {
       await db
         .updateTable('batches')
-        .set((eb) => ({
-          status: update.status,
-          object: toJson(update.object),
-          updated_at_ms: update.updatedAtMs,
-          ...(update.refreshedAtMs === undefined ? {} : { refreshed_at_ms: update.refreshedAtMs }),
-          version: eb('version', '+', 1),
-        }))
+        .set(updateColumns(update))
         .where('id', '=', id)
         .execute();
     },
@@ -99,13 +104,7 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
         if (update === null) return current;
         let qb = db
           .updateTable('batches')
-          .set((eb) => ({
-            status: update.status,
-            object: toJson(update.object),
-            updated_at_ms: update.updatedAtMs,
-            ...(update.refreshedAtMs === undefined ? {} : { refreshed_at_ms: update.refreshedAtMs }),
-            version: eb('version', '+', 1),
-          }))
+          .set(updateColumns(update))
           .where('id', '=', id)
           .where('version', '=', row.version);
         if (fence !== undefined) qb = qb.where('lease_token', '=', fence.token);
