@@ -4,7 +4,7 @@
  * writes (a slow writer can never regress what a faster one stored); the cost-booked mark; and
  * the spend table, one row per batch.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   const batches = [
@@ -20,6 +20,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Fencing: every lease bumps it, and a write carrying an older token is refused.
   await db.schema.alterTable('batches').addColumn('lease_token', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
   await db.schema.createIndex('batches_next_poll_idx').on('batches').columns(['next_poll_at_ms']).execute();
+  // Batches stored before the worker existed are due now, so it follows them to their end too.
+  await sql`update batches set next_poll_at_ms = updated_at_ms, refreshed_at_ms = updated_at_ms
+    where status not in ('completed', 'failed', 'expired', 'cancelled')`.execute(db);
 
   await db.schema
     .createTable('spend_logs')
