@@ -38,6 +38,9 @@ export interface ReceiveOptions {
   readonly signal?: AbortSignal;
 }
 
+/** How long a parser may make no progress once the whole body has arrived. */
+const PARSE_STALL_MS = 1_000;
+
 const tooLarge = (max: number): GatewayError =>
   new GatewayError('file_too_large', `The file is larger than ${max} bytes, the most this gateway accepts.`, {
     param: 'file',
@@ -83,7 +86,13 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
     failure ??= err;
   };
 
+  // Set once the whole body has arrived (see below); refreshed by every sign of parsing progress.
+  let parseWatchdog: NodeJS.Timeout | null = null;
+  const progress = (): void => {
+    parseWatchdog?.refresh();
+  };
   parser.on('field', (name, value) => {
+    progress();
     const list = fields.get(name) ?? [];
     list.push(value);
     fields.set(name, list);
@@ -104,6 +113,7 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
     const entry = { filename: info.filename || 'upload', bytes: 0 };
     received.file = entry;
     stream.on('data', (chunk: Buffer) => {
+      progress();
       entry.bytes += chunk.length;
     });
     stream.on('limit', () => {
@@ -133,7 +143,18 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
     timer.refresh();
   };
   source.on('data', onData);
-  const signal = options.signal === undefined ? idle.signal : AbortSignal.any([idle.signal, options.signal]);
+  // Once the client has sent everything, only parsing is left, and that never waits on the
+  // network: a parser that makes no progress for PARSE_STALL_MS is stuck on input it cannot end
+  // (busboy can be, on some boundary lookalikes cut into tiny chunks), and the body is malformed.
+  const unparseable = new GatewayError('invalid_request', 'Malformed multipart request: the body ended inside a part that cannot be read to its end.');
+  const stuck = new AbortController();
+  const onEnd = (): void => {
+    parseWatchdog = setTimeout(() => stuck.abort(unparseable), PARSE_STALL_MS);
+    parseWatchdog.unref();
+  };
+  source.once('end', onEnd);
+  const signals = [idle.signal, stuck.signal, ...(options.signal === undefined ? [] : [options.signal])];
+  const signal = AbortSignal.any(signals);
   try {
     await pipeline(source, parser, { signal });
     await write;
@@ -149,7 +170,9 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
     throw malformed(err);
   } finally {
     clearTimeout(timer);
+    if (parseWatchdog !== null) clearTimeout(parseWatchdog);
     source.off('data', onData);
+    source.off('end', onEnd);
   }
   if (failure !== null) {
     await dispose();
