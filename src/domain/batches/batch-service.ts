@@ -21,6 +21,7 @@ import type { ServiceDeps } from '../service-deps.js';
 import { mintBatchFile } from './batch-files.js';
 import { notify } from '../lifecycle/notify.js';
 import { mergeObserved } from './monotonic.js';
+import { SingleFlight } from './single-flight.js';
 import { mayHaveCreated, placeOnFirstThatAccepts } from './place-batch.js';
 import { defaultsOf, pendingWireBatch, toWireBatch, type BatchDefaults } from './batch-object.js';
 import { createStillInProgress, idempotentCreate, keyReusedForAnotherRequest } from './idempotency.js';
@@ -40,7 +41,7 @@ export interface ListBatchesInput {
 
 export class BatchService {
   /** Upstream refreshes in progress, by batch id: concurrent retrieves share one. */
-  private readonly inflight = new Map<string, Promise<Batch>>();
+  private readonly refreshes = new SingleFlight<Batch>();
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -221,12 +222,7 @@ export class BatchService {
     const batch = await this.visible(principal, id);
     if (TERMINAL_BATCH_STATUSES.has(batch.status)) return batch.object;
     if (this.deps.clock.now() - batch.refreshedAtMs < this.deps.lifecycle.freshnessMs) return batch.object;
-    const shared = this.inflight.get(id);
-    if (shared !== undefined) return raceAbort(shared, signal);
-    // The shared call is not tied to the first caller's signal: its leaving must not fail the others.
-    const refresh = this.refresh(batch, deadline(this.deps.lifecycle.refreshTimeoutMs)).finally(() => this.inflight.delete(id));
-    this.inflight.set(id, refresh);
-    return raceAbort(refresh, signal);
+    return this.refreshes.run(id, this.deps.lifecycle.refreshTimeoutMs, signal, (shared) => this.refresh(batch, shared));
   }
 
   /**
@@ -399,33 +395,3 @@ export class BatchService {
     }
   }
 }
-
-/** A signal that aborts after `ms` with a 504, as a request's own deadline does. */
-const deadline = (ms: number): AbortSignal => {
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new GatewayError('upstream_timeout', `The batch refresh did not complete within ${Math.round(ms / 1000)} s.`)),
-    ms,
-  );
-  timer.unref();
-  return controller.signal;
-};
-
-/** `work`, or the caller's abort reason as soon as its signal fires (the work itself goes on). */
-const raceAbort = <T>(work: Promise<T>, signal: AbortSignal): Promise<T> => {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-};
