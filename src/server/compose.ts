@@ -163,8 +163,8 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
       concurrency: config.lifecycle.workerConcurrency,
       leaseMs: config.lifecycle.leaseMs,
       tickMs: Math.min(1000, config.lifecycle.minPollMs),
-      onLag: (seconds) => metrics.setWorkerLag(seconds),
-      snapshot: async () => {
+      snapshot: async (lagSeconds) => {
+        metrics.setWorkerLag(lagSeconds);
         metrics.batchCounts(await store.batches.countByStatus());
         metrics.setOutboxDepth(await store.outbox.countPending());
       },

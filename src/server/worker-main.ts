@@ -3,18 +3,13 @@
  * booking, reconciliation of pending records, webhook delivery), with no HTTP listener, so
  * operators can scale API and workers separately over one PostgreSQL.
  */
-import pino from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import { composeGateway } from './compose.js';
-import { REDACTED_PATHS } from './main.js';
+import { processLogger } from './process-logger.js';
 import { closeOnSignals } from './shutdown.js';
 
 export async function runWorker(config: GatewayConfig): Promise<void> {
-  const logger = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '***' } });
-  process.on('unhandledRejection', (reason) => {
-    logger.error({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled rejection');
-  });
-  for (const warning of config.warnings) logger.warn(warning);
+  const logger = processLogger(config);
   const gateway = await composeGateway({ ...config, lifecycle: { ...config.lifecycle, runWorker: true } }, { logger });
   logger.info(
     { worker: gateway.poller.owner, deployments: config.deployments.length, store: config.databaseUrl === null ? 'sqlite' : 'postgres' },

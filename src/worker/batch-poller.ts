@@ -21,10 +21,11 @@ export interface BatchPollerOptions {
   readonly leaseMs: number;
   /** Sleep between looks when nothing is due. */
   readonly tickMs: number;
-  /** Called after each round with the age of the oldest overdue poll (for metrics). */
-  readonly onLag?: (seconds: number) => void;
-  /** Run at most every SNAPSHOT_MS after a round (the batches-by-status gauge). */
-  readonly snapshot?: () => Promise<void>;
+  /**
+   * Run at most every SNAPSHOT_MS after a round, with the age in seconds of the oldest overdue
+   * poll (the worker-lag gauge; the batches-by-status gauge reads the store there too).
+   */
+  readonly snapshot?: (lagSeconds: number) => Promise<void>;
 }
 
 const SNAPSHOT_MS = 15_000;
@@ -54,13 +55,10 @@ export function startBatchPoller(options: BatchPollerOptions, run = true): Batch
         if (!kept) options.logger.warn({ batchId: lease.batch.id, owner }, 'lease lost before release; another worker has the batch');
       }),
     );
-    if (options.onLag !== undefined) {
-      const due = await options.polls.oldestDueMs(options.clock.now());
-      options.onLag(due === null ? 0 : Math.max(0, (options.clock.now() - due) / 1000));
-    }
     if (options.snapshot !== undefined && options.clock.now() - lastSnapshot >= SNAPSHOT_MS) {
       lastSnapshot = options.clock.now();
-      await options.snapshot();
+      const due = await options.polls.oldestDueMs(lastSnapshot);
+      await options.snapshot(due === null ? 0 : Math.max(0, (lastSnapshot - due) / 1000));
     }
     return leases.length;
   };

@@ -3,14 +3,12 @@
  * requests, `batchgate worker` alone follows the batches and books their cost, over one store.
  * A batch that completes while no client polls shows completed and booked through the API.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream.js';
-import { REPO_ROOT, spawnGateway, tempDir, type SpawnedGateway, type TempDir } from '../helpers/gateway.js';
+import { spawnGateway, spawnWorker, tempDir, type SpawnedGateway, type SpawnedWorker, type TempDir } from '../helpers/gateway.js';
 
 const MASTER = 'sk-master-worker-proc';
 
@@ -18,8 +16,7 @@ describe('serve --no-worker and worker as two processes', () => {
   let fake: FakeUpstream;
   let dir: TempDir;
   let api: SpawnedGateway;
-  let worker: ReturnType<typeof spawn> | null = null;
-  let workerOutput = '';
+  let worker: SpawnedWorker | null = null;
 
   beforeAll(async () => {
     fake = await startFakeUpstream({ flavor: 'openai', apiKey: 'key-w', autoProgress: false });
@@ -39,30 +36,12 @@ general_settings:
     );
     const dataDir = join(dir.path, 'data');
     api = await spawnGateway({ configPath, dataDir, args: ['--no-worker'] });
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'worker', '--config', configPath, '--data-dir', dataDir], {
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    worker = child;
-    child.stderr?.on('data', (c: Buffer) => {
-      workerOutput += c.toString();
-    });
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        workerOutput += `${line}\n`;
-        if (line.includes('batchgate worker running')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`worker exited with ${String(code)}:\n${workerOutput}`)));
-    });
+    worker = await spawnWorker({ configPath, dataDir });
   }, 60_000);
 
   afterAll(async () => {
     await api?.stop();
-    if (worker !== null && worker.exitCode === null) {
-      const exited = new Promise((r) => worker?.once('exit', r));
-      worker.kill('SIGTERM');
-      await exited;
-    }
+    await worker?.stop();
     await fake?.close();
     await dir?.remove();
   });
@@ -82,17 +61,15 @@ general_settings:
       if (status === 'completed') break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(status, workerOutput).toBe('completed');
+    expect(status, worker?.output()).toBe('completed');
     const logs = (await (await fetch(`${api.url}/spend/logs?batch_id=${batch.id}`, { headers: { authorization: `Bearer ${MASTER}` } })).json()) as unknown[];
     expect(logs).toHaveLength(1);
     // The API process made no poll of its own: every retrieve upstream came from the worker.
     expect(api.output()).not.toContain('batch cost booked');
-    expect(workerOutput).toContain('batch cost booked');
+    expect(worker?.output()).toContain('batch cost booked');
   }, 60_000);
 
   it('stops gracefully on SIGTERM', async () => {
-    const exited = new Promise<number | null>((r) => worker?.once('exit', (code) => r(code)));
-    worker?.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await worker?.stop()).toBe(0);
   });
 });

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { Clock } from '../../src/domain/ports/clock.js';
 import { composeGateway } from '../../src/server/compose.js';
-import { REDACTED_PATHS } from '../../src/server/main.js';
+import { REDACTED_PATHS } from '../../src/server/process-logger.js';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream.js';
 import { startGateway, tempDir, type InProcessGateway } from '../helpers/gateway.js';
 

@@ -25,7 +25,7 @@ import { nullEventSink, type BatchFinished } from '../../src/domain/ports/event-
 import { silentLogger } from '../../src/domain/ports/logger.js';
 import type { Owner } from '../../src/domain/principal.js';
 import { composeGateway, type Gateway } from '../../src/server/compose.js';
-import { REDACTED_PATHS } from '../../src/server/main.js';
+import { REDACTED_PATHS } from '../../src/server/process-logger.js';
 import { createWebhookSender } from '../../src/server/webhook-sender.js';
 import { createStore } from '../../src/store/create-store.js';
 import { startWebhookDelivery } from '../../src/worker/webhook-delivery.js';

@@ -343,7 +343,7 @@ for (const backend of backends) {
         const batch = batchRecord();
         await store.batches.insert(batch);
         const object = { ...batch.object, status: 'completed' as const, completed_at: 1_760_000_500, output_file_id: 'file-out' };
-        await store.batches.update(batch.id, { status: 'completed', object, updatedAtMs: T0 + 999 });
+        await store.batches.updateWith(batch.id, () => ({ status: 'completed', object, updatedAtMs: T0 + 999 }));
         expect(await store.batches.get(batch.id)).toEqual({ ...batch, status: 'completed', object, updatedAtMs: T0 + 999 });
       });
 
@@ -395,7 +395,7 @@ for (const backend of backends) {
         expect(await store.batches.countActiveForInputFile('file-none')).toBe(0);
 
         const object = batchObject('b-other', 'file-other', 'completed');
-        await store.batches.update('b-other', { status: 'completed', object, updatedAtMs: T0 + 1 });
+        await store.batches.updateWith('b-other', () => ({ status: 'completed', object, updatedAtMs: T0 + 1 }));
         expect(await store.batches.countActiveForInputFile('file-other')).toBe(0);
       });
     });

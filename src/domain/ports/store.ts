@@ -269,7 +269,6 @@ export interface FileRepository {
 export interface BatchRepository {
   insert(batch: BatchRecord): Promise<void>;
   get(id: string): Promise<BatchRecord | undefined>;
-  update(id: string, update: BatchUpdate): Promise<void>;
   list(query: BatchListQuery): Promise<Page<BatchRecord>>;
   /** Batches whose input is this file and that are not yet terminal (pending creates included). */
   countActiveForInputFile(fileId: string): Promise<number>;

@@ -4,6 +4,7 @@
  * prefixed with the gateway file id, and a batch carries the gateway batch id in `metadata`.
  * Both are removed again before anything reaches the domain.
  */
+import { parseGatewayId } from '../../domain/ids.js';
 
 /** The metadata key; clients cannot see it, and a client's own value under it is replaced. */
 export const BATCH_LABEL_KEY = 'batchgate_batch_id';
@@ -11,16 +12,15 @@ export const BATCH_LABEL_KEY = 'batchgate_batch_id';
 const MAX_METADATA_PAIRS = 16;
 
 const SEPARATOR = '__';
-const LABELLED = /^((?:file|batch)[-_][0-9A-Za-z]{24})__/;
 
 export const labelledFilename = (label: string, filename: string): string => `${label}${SEPARATOR}${filename}`;
 
 /** The label and the client's filename of an upstream filename. */
 export const splitFilename = (upstream: string | null): { label: string | null; filename: string | null } => {
   if (upstream === null) return { label: null, filename: null };
-  const match = LABELLED.exec(upstream);
-  if (match === null || match[1] === undefined) return { label: null, filename: upstream };
-  return { label: match[1], filename: upstream.slice(match[0].length) };
+  const at = upstream.indexOf(SEPARATOR);
+  const label = at === -1 ? null : parseGatewayId('file', upstream.slice(0, at));
+  return label === null ? { label: null, filename: upstream } : { label, filename: upstream.slice(at + SEPARATOR.length) };
 };
 
 export const labelledMetadata = (

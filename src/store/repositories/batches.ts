@@ -76,14 +76,6 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
       return row && fromRow(row);
     },
 
-    update: async (id, update) => {
-      await db
-        .updateTable('batches')
-        .set(updateColumns(update))
-        .where('id', '=', id)
-        .execute();
-    },
-
     countByStatus: async () => {
       const rows = await db
         .selectFrom('batches')
