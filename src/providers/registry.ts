@@ -8,7 +8,8 @@ import type { Deployment } from '../domain/deployment.js';
 import type { ProviderAdapter, ProviderRegistry } from '../domain/ports/provider-adapter.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { createAzureAdapter } from './azure/adapter.js';
-import { createOpenAIAdapter } from './openai/adapter.js';
+import { createHostedVllmAdapter, createOllamaAdapter, createOpenAIAdapter } from './openai/adapter.js';
+import { withMockResponse } from './mock/mock-response.js';
 import type { UpstreamCallObserver } from './shared/call-report.js';
 import type { AdapterDeps } from './shared/deps.js';
 
@@ -17,12 +18,14 @@ type AdapterFactory = (deployment: Deployment, deps: AdapterDeps) => ProviderAda
 const FACTORIES = {
   openai: createOpenAIAdapter,
   azure: createAzureAdapter,
+  hosted_vllm: createHostedVllmAdapter,
+  ollama: createOllamaAdapter,
 } as const satisfies Record<string, AdapterFactory>;
 
 export type ProviderKind = keyof typeof FACTORIES;
 
 /** Provider kinds this build supports, in a stable order. */
-export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure']);
+export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure', 'hosted_vllm', 'ollama']);
 
 const isProviderKind = (kind: string): kind is ProviderKind => Object.hasOwn(FACTORIES, kind);
 
@@ -52,7 +55,9 @@ export const createProviderRegistry = (deps: ProviderRegistryDeps): ClosableProv
         `provider '${deployment.provider}' is not supported by this build (deployment '${deployment.id}'); supported: ${PROVIDER_KINDS.join(', ')}`,
       );
     }
-    const adapter = FACTORIES[deployment.provider](deployment, { timeoutMs: deps.timeoutMs, dispatcher, observer: deps.observer });
+    const built = FACTORIES[deployment.provider](deployment, { timeoutMs: deps.timeoutMs, dispatcher, observer: deps.observer });
+    const mock = deployment.params['mock_response'];
+    const adapter = typeof mock === 'string' ? withMockResponse(built, mock) : built;
     adapters.set(deployment.id, adapter);
     return adapter;
   };

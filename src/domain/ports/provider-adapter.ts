@@ -126,6 +126,26 @@ export interface UpstreamBatch {
   readonly inputFileRef: string | null;
 }
 
+/** One request of a gateway-executed batch, sent to the deployment's inference API. */
+export interface InferenceRequest {
+  /** The line's url, normalised: `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `/v1/responses`. */
+  readonly url: string;
+  /** The line's body, `model` already set to this deployment's upstream model. */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** Headers the gateway adds (which process sent it), on top of the deployment's auth. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** The upstream's answer, whatever its status: it becomes the `response` of an output line. */
+export interface InferenceResponse {
+  readonly statusCode: number;
+  /** The upstream's request id header, when it sent one. */
+  readonly requestId: string | null;
+  readonly body: unknown;
+  /** Retry-After of a 429/503, in seconds. */
+  readonly retryAfterSeconds: number | null;
+}
+
 export interface ProviderAdapter {
   readonly deployment: Deployment;
   readonly capabilities: ProviderCapabilities;
@@ -150,6 +170,12 @@ export interface ProviderAdapter {
    */
   listFilesSince(sinceSeconds: number, opts: CallOptions): AsyncIterable<UpstreamFile>;
   listBatchesSince(sinceSeconds: number, opts: CallOptions): AsyncIterable<UpstreamBatch>;
+  /**
+   * Sends one request to the deployment's inference API (gateway-executed batches). Any HTTP
+   * answer resolves; a timeout or a broken connection rejects with `UpstreamError`; an adapter
+   * whose upstream cannot take single requests rejects with a `GatewayError` that says so.
+   */
+  sendRequest(request: InferenceRequest, opts: CallOptions): Promise<InferenceResponse>;
 }
 
 /** Builds the adapter of one deployment; `providers/registry.ts` is the only implementation. */

@@ -45,6 +45,11 @@ export const createAzureAdapter = (deployment: Deployment, deps: AdapterDeps): P
   const api: OpenAIStyleApi = {
     http,
     url: (path, query) => joinUrl(endpoint.base, path, { ...query, ...endpoint.query }),
+    // Classic inference URLs name the Azure deployment; v1 URLs take it as `model` in the body.
+    inferenceUrl: (path) =>
+      endpoint.style === 'classic'
+        ? joinUrl(`${endpoint.base}/deployments/${encodeURIComponent(deployment.upstreamModel)}`, path, endpoint.query)
+        : joinUrl(endpoint.base, path, endpoint.query),
     headers: azureHeaders(deployment),
     normalizeFile: normalizer.file,
     normalizeBatch: normalizer.batch,

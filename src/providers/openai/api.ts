@@ -12,6 +12,11 @@ export interface OpenAIStyleApi {
   readonly http: HttpClient;
   /** Absolute URL of an API path such as `/files/{id}/content`, plus any query it needs. */
   url(path: string, query?: QueryParams): string;
+  /**
+   * Absolute URL of an inference path such as `/chat/completions` (the line's url without `/v1`),
+   * for gateway-executed batches; Azure's classic style puts the deployment in the path.
+   */
+  inferenceUrl(path: string): string;
   /** Fixed headers of every call (auth, organization). */
   readonly headers: Readonly<Record<string, string>>;
   /** Rewrites a File object into OpenAI's shape; may throw `UpstreamError`. Identity for OpenAI. */

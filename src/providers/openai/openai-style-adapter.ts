@@ -9,6 +9,7 @@ import type { ProviderAdapter, ProviderCapabilities } from '../../domain/ports/p
 import type { OpenAIStyleApi } from './api.js';
 import { cancelBatch, createBatch, listBatchesSince, retrieveBatch } from './batches.js';
 import { deleteFile, listFilesSince, openFileContent, probe, retrieveFile, uploadFile } from './files.js';
+import { sendInferenceRequest } from './inference.js';
 
 export const OPENAI_STYLE_CAPABILITIES: ProviderCapabilities = Object.freeze({
   fileStaging: 'files-api',
@@ -36,4 +37,5 @@ export const createOpenAIStyleAdapter = (deployment: Deployment, api: OpenAIStyl
   cancelBatch: (ref, opts) => cancelBatch(api, ref, opts),
   listFilesSince: (since, opts) => listFilesSince(api, since, opts),
   listBatchesSince: (since, opts) => listBatchesSince(api, since, opts),
+  sendRequest: (request, opts) => sendInferenceRequest(api, request, opts),
 });

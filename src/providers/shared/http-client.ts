@@ -67,10 +67,23 @@ export interface StreamResponse {
   readonly body: Readable;
 }
 
+/** An answer of any status, as an inference call hands it back for a batch's output line. */
+export interface ExchangeResponse {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  /** The parsed JSON body, or the raw text when it is not JSON (a proxy's HTML page). */
+  readonly body: unknown;
+}
+
 export interface HttpClient {
   readonly deploymentId: string;
   /** Sends a request and parses a JSON answer. */
   json(req: UpstreamRequest): Promise<JsonResponse>;
+  /**
+   * Sends a request and returns the answer whatever its status (4xx and 5xx included, bodies up
+   * to the JSON limit); only a timeout or a broken connection throws.
+   */
+  exchange(req: UpstreamRequest): Promise<ExchangeResponse>;
   /** Sends a request and hands back the answer's body unbuffered. */
   stream(req: UpstreamRequest): Promise<StreamResponse>;
   /** The error for a 2xx answer that is not what the API promises (reported as a 502). */
@@ -286,5 +299,28 @@ export const createHttpClient = (config: HttpClientConfig): HttpClient => {
     return { status: response.statusCode, headers: response.headers, body };
   };
 
-  return { deploymentId, json: observed(json), stream: observed(stream), malformed };
+  const exchange = async (req: UpstreamRequest, call: Call): Promise<ExchangeResponse> => {
+    try {
+      const response = await request(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: typeof req.body === 'string' ? req.body : null,
+        signal: call.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        ...(config.dispatcher === undefined ? {} : { dispatcher: config.dispatcher }),
+      });
+      call.answer.status = response.statusCode;
+      const { text, truncated } = await readCapped(response.body, JSON_BODY_LIMIT_BYTES);
+      if (truncated) throw malformed(`a body larger than ${JSON_BODY_LIMIT_BYTES} bytes`);
+      const parsed = text.trim() === '' ? null : tryParseJson(text);
+      return { status: response.statusCode, headers: response.headers, body: parsed === undefined ? redact(text) : parsed };
+    } catch (error) {
+      throw failureOf(call, req.signal, error);
+    } finally {
+      clearTimeout(call.timer);
+    }
+  };
+
+  return { deploymentId, json: observed(json), stream: observed(stream), exchange: observed(exchange), malformed };
 };
