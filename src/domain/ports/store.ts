@@ -7,6 +7,7 @@
  */
 import type { Batch, FileStatus } from '../../contracts/openai.js';
 import type { Owner, OwnerScope } from '../principal.js';
+import type { ExecutionRepository } from './executions.js';
 
 export type FileKind = 'upload' | 'batch_output' | 'batch_error';
 
@@ -179,6 +180,8 @@ export interface PollRepository {
   release(id: string, fence: LeaseFence, next: { readonly nextPollAtMs: number | null; readonly attempts: number }): Promise<boolean>;
   /** The due time of the most overdue poll, for the worker-lag metric; null when none is due. */
   oldestDueMs(nowMs: number): Promise<number | null>;
+  /** Brings a ready, non-terminal batch's next poll forward to `atMs` (never later than it was). */
+  pollSoon(id: string, atMs: number): Promise<void>;
 }
 
 /** One batch's booked cost, attributed to the key, user and team that created it. */
@@ -306,6 +309,8 @@ export interface Store {
   readonly polls: PollRepository;
   readonly spend: SpendRepository;
   readonly outbox: OutboxRepository;
+  /** Gateway-executed batches: executions, their leased chunks and per-line results. */
+  readonly executions: ExecutionRepository;
   /** Fails when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
