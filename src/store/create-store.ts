@@ -8,6 +8,7 @@ import type { Store } from '../domain/ports/store.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { batchRepository } from './repositories/batches.js';
+import { executionRepository } from './repositories/executions.js';
 import { fileRepository } from './repositories/files.js';
 import { keyRepository } from './repositories/keys.js';
 import { outboxRepository } from './repositories/outbox.js';
@@ -51,6 +52,7 @@ function storeOver(db: Kysely<Database>, options: { readonly skipLocked: boolean
     teams: teamRepository(db),
     rateLimits: rateLimitRepository(db),
     outbox: outboxRepository(db, options),
+    executions: executionRepository(db, options),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -4,6 +4,7 @@
  * double precision, and lists and maps are JSON held in text so one DDL serves both databases.
  */
 import type { BatchStatus, FileStatus } from '../contracts/openai.js';
+import type { ExecutionStatus, ResultOutcome, StopReason } from '../domain/ports/executions.js';
 import type { FileKind, OutboxState } from '../domain/ports/store.js';
 
 /** Who created a row; the columns every scoped listing filters on. */
@@ -157,6 +158,9 @@ export interface Database {
   rate_windows: RateWindowsTable;
   spend_logs: SpendLogsTable;
   webhook_outbox: WebhookOutboxTable;
+  executions: ExecutionsTable;
+  execution_chunks: ExecutionChunksTable;
+  execution_results: ExecutionResultsTable;
 }
 
 /** One webhook to deliver (migration 0005); it names its endpoint, never the endpoint's secret. */
@@ -181,6 +185,68 @@ export interface WebhookOutboxTable {
   created_at_ms: number;
   updated_at_ms: number;
   finished_at_ms: number | null;
+}
+
+/** One gateway-executed batch (migration 0006), with the phase worker's lease. */
+export interface ExecutionsTable {
+  batch_id: string;
+  deployment_id: string;
+  model_group: string | null;
+  input_ref: string;
+  endpoint: string;
+  completion_window: string;
+  /** JSON object of strings, or null. */
+  metadata: string | null;
+  status: ExecutionStatus;
+  stop_reason: StopReason | null;
+  /** JSON array of batch errors, or null. */
+  errors: string | null;
+  total: number;
+  completed: number;
+  failed: number;
+  output_ref: string | null;
+  error_ref: string | null;
+  created_at_ms: number;
+  expires_at_ms: number;
+  in_progress_at_ms: number | null;
+  cancelling_at_ms: number | null;
+  finalizing_at_ms: number | null;
+  ended_at_ms: number | null;
+  /** When the phase worker should look next; null once terminal. */
+  next_step_at_ms: number | null;
+  updated_at_ms: number;
+  /** Bumped by every write of the record: compare-and-set keeps unfenced writers from losing one. */
+  version: number;
+  lease_owner: string | null;
+  lease_expires_at_ms: number | null;
+  /** Fencing token: bumped by every claim. */
+  lease_token: number;
+}
+
+/** A run of consecutive input lines of an execution, leased to one dispatcher at a time. */
+export interface ExecutionChunksTable {
+  batch_id: string;
+  chunk_no: number;
+  first_line: number;
+  line_count: number;
+  byte_start: number;
+  state: 'todo' | 'done';
+  lease_owner: string | null;
+  lease_expires_at_ms: number | null;
+  /** Fencing token: bumped by every claim. */
+  lease_token: number;
+}
+
+/** One line that ran, written once: its exact output or error line. */
+export interface ExecutionResultsTable {
+  batch_id: string;
+  line_no: number;
+  custom_id: string;
+  outcome: ResultOutcome;
+  /** The whole JSONL line, without its newline. */
+  line: string;
+  cost_usd: number;
+  created_at_ms: number;
 }
 
 /** The tables whose rows carry an owner and are listed page by page. */

@@ -8,6 +8,7 @@ import * as keysLimits from './0002-keys-limits.js';
 import * as writeAhead from './0003-write-ahead.js';
 import * as lifecycle from './0004-lifecycle.js';
 import * as webhooks from './0005-webhooks.js';
+import * as executions from './0006-executions.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0003-write-ahead': writeAhead,
   '0004-lifecycle': lifecycle,
   '0005-webhooks': webhooks,
+  '0006-executions': executions,
 };
 
 export const migrationProvider: MigrationProvider = {

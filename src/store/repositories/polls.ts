@@ -83,5 +83,17 @@ export function pollRepository(db: Kysely<Database>, options: { readonly skipLoc
         .executeTakeFirst();
       return row?.due === null || row?.due === undefined ? null : Number(row.due);
     },
+
+    pollSoon: async (id, atMs) => {
+      // Only ever earlier: a batch with nothing left to do (null) or due sooner already is left alone.
+      await db
+        .updateTable('batches')
+        .set({ next_poll_at_ms: atMs })
+        .where('id', '=', id)
+        .where('state', '=', 'ready')
+        .where('next_poll_at_ms', 'is not', null)
+        .where('next_poll_at_ms', '>', atMs)
+        .execute();
+    },
   };
 }
