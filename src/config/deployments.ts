@@ -10,6 +10,7 @@ import {
   deploymentId,
   httpUrl,
   nonEmptyString,
+  positiveInteger,
   positiveNumber,
   readField,
   requireField,
@@ -18,6 +19,7 @@ import {
 import { LITELLM_PARAMS, MODEL_ENTRY, MODEL_INFO } from './keys.js';
 import { parseProviderModel } from './provider.js';
 import { checkKeys } from './typos.js';
+import { z } from 'zod';
 
 export const NO_DEPLOYMENTS_IN_CONFIG = 'no deployments: model_list is missing or empty';
 
@@ -126,6 +128,7 @@ function readDeployment(
   }
   const explicitId = readField(info.id, keyPath(keyPath(path, 'model_info'), 'id'), deploymentId, diag);
   const weight = readWeight(params.mapping, info, path, diag);
+  checkExecution(params.mapping, info, path, diag);
   if (modelGroup === undefined || model === undefined) return undefined;
 
   const { provider, upstreamModel } = parseProviderModel(model, customProvider);
@@ -169,11 +172,47 @@ function readInfo(value: unknown, path: string, diag: Diagnostics): Mapping {
   return value;
 }
 
+/** `model_info.batch_execution`: who runs the deployment's batches (domain/executor/execution-mode.ts). */
+const BATCH_EXECUTION_MODES = ['gateway', 'native'] as const;
+const batchExecution: Field<(typeof BATCH_EXECUTION_MODES)[number]> = {
+  schema: z.enum(BATCH_EXECUTION_MODES),
+  expected: "'gateway' (batchgate runs the lines itself) or 'native' (the provider's batch API)",
+};
+
+/**
+ * A limit LiteLLM reads from `litellm_params` and `model_info` (`rpm`, `tpm`,
+ * `max_parallel_requests`). The value read is written back into the mapping (resolved, not yet
+ * frozen), so a limit that came from `os.environ/` as text is a number to every reader, as it
+ * would be when written in the YAML.
+ */
+function readLimit(mapping: Mapping, key: string, path: string, field: Field<number>, diag: Diagnostics): number | undefined {
+  const value = readField(mapping[key], keyPath(path, key), field, diag);
+  if (value !== undefined) mapping[key] = value;
+  return value;
+}
+
+/** The keys of gateway-executed batches (rpm is read with the weight). */
+function checkExecution(params: Mapping, info: Mapping, path: string, diag: Diagnostics): void {
+  const paramsPath = keyPath(path, 'litellm_params');
+  const infoPath = keyPath(path, 'model_info');
+  const mode = readField(info.batch_execution, keyPath(infoPath, 'batch_execution'), batchExecution, diag);
+  const mock = readField(params.mock_response, keyPath(paramsPath, 'mock_response'), anyString, diag);
+  if (mode === 'native' && mock !== undefined) {
+    diag.warn(
+      `${keyPath(infoPath, 'batch_execution')}: a deployment with litellm_params.mock_response is always ` +
+        `executed by the gateway (its answers are the mock's); 'native' has no effect`,
+    );
+  }
+  readLimit(params, 'max_parallel_requests', paramsPath, positiveInteger, diag);
+  readLimit(params, 'tpm', paramsPath, positiveNumber, diag);
+  readLimit(info, 'tpm', infoPath, positiveNumber, diag);
+}
+
 /** Share of placements: `weight`, else the deployment's `rpm` (as LiteLLM's shuffle), else 1. */
 function readWeight(params: Mapping, info: Mapping, path: string, diag: Diagnostics): number {
   const paramsPath = keyPath(path, 'litellm_params');
   const weight = readField(params.weight, keyPath(paramsPath, 'weight'), positiveNumber, diag);
-  const rpm = readField(params.rpm, keyPath(paramsPath, 'rpm'), positiveNumber, diag);
-  const infoRpm = readField(info.rpm, keyPath(keyPath(path, 'model_info'), 'rpm'), positiveNumber, diag);
+  const rpm = readLimit(params, 'rpm', paramsPath, positiveNumber, diag);
+  const infoRpm = readLimit(info, 'rpm', keyPath(path, 'model_info'), positiveNumber, diag);
   return weight ?? rpm ?? infoRpm ?? 1;
 }

@@ -52,6 +52,8 @@ export const LITELLM_PARAMS: KeyLevel = {
     's3_output_bucket_name', 's3_encryption_key_id', 'azure_ad_token', 'tenant_id', 'client_id',
     'client_secret', 'input_cost_per_token', 'output_cost_per_token', 'input_cost_per_token_batches',
     'output_cost_per_token_batches', 'base_model',
+    // Gateway-executed batches (deployments.ts checks them, the executor honours them).
+    'mock_response', 'max_parallel_requests', 'tpm',
   ],
   litellm: [
     ...PRICING,
@@ -79,6 +81,8 @@ export const MODEL_INFO: KeyLevel = {
   ours: [
     'id', 'mode', 'base_model', 'access_groups', 'team_id', 'rpm', 'input_cost_per_token',
     'output_cost_per_token', 'input_cost_per_token_batches', 'output_cost_per_token_batches',
+    // `gateway` or `native`: who runs this deployment's batches (domain/executor/execution-mode.ts).
+    'batch_execution', 'tpm',
   ],
   litellm: [
     ...PRICING,
@@ -109,6 +113,12 @@ export const GENERAL_SETTINGS: KeyLevel = {
     'proxy_batch_polling_interval',
     'worker_concurrency',
     'worker_lease_seconds',
+    'blob_storage',
+    'executor_concurrency',
+    'executor_chunk_lines',
+    'executor_lease_seconds',
+    'executor_max_retries',
+    'executor_retry_max_wait_seconds',
   ],
   litellm: [
     'alerting', 'alert_types', 'alert_to_webhook_url', 'alerting_args', 'alerting_threshold',
@@ -149,6 +159,8 @@ export const LITELLM_SETTINGS: KeyLevel = {
   ours: [
     'enable_loadbalancing_on_batch_endpoints',
     'request_timeout',
+    // The default of general_settings.executor_max_retries after router_settings.num_retries.
+    'num_retries',
     // Read for 'prometheus' (GET /metrics); their other entries are named as ignored (ignored-keys.ts).
     'callbacks',
     'success_callback',
@@ -177,7 +189,7 @@ export const LITELLM_SETTINGS: KeyLevel = {
 };
 
 export const ROUTER_SETTINGS: KeyLevel = {
-  ours: ['allowed_fails', 'cooldown_time', 'timeout', 'model_group_alias'],
+  ours: ['allowed_fails', 'cooldown_time', 'timeout', 'model_group_alias', 'num_retries'],
   litellm: [
     'routing_strategy', 'routing_strategy_args', 'num_retries', 'max_retries', 'retry_after', 'retry_policy',
     'model_group_retry_policy', 'allowed_fails_policy', 'fallbacks', 'context_window_fallbacks',
@@ -189,4 +201,16 @@ export const ROUTER_SETTINGS: KeyLevel = {
     'polling_interval', 'model_group_affinity_config', 'deployment_affinity_ttl_seconds',
     'enable_health_check_routing', 'assistants_config', 'ignore_invalid_deployments', 'search_tools',
   ],
+};
+
+/**
+ * `general_settings.blob_storage` (config/blob-storage.ts): batchgate's own section, so every key
+ * it does not know is reported, a near-miss of one of these as a typo.
+ */
+export const BLOB_STORAGE: KeyLevel = {
+  ours: [
+    'type', 'path', 'bucket', 'endpoint', 'region', 'prefix', 'access_key_id', 'secret_access_key',
+    'session_token', 'force_path_style',
+  ],
+  litellm: [],
 };

@@ -6,6 +6,7 @@
  */
 import type { Deployment } from '../domain/deployment.js';
 import type { GatewayConfig, LoadConfigInput } from './types.js';
+import { readBlobStorage } from './blob-storage.js';
 import { defaultOpenAiDeployment, NO_DEPLOYMENTS_WITHOUT_CONFIG } from './default-deployment.js';
 import { readDeployments, type DeploymentOptions } from './deployments.js';
 import { Diagnostics, isMapping, type Mapping } from './diagnostics.js';
@@ -72,10 +73,12 @@ export async function loadConfig(input: LoadConfigInput, options: LoadConfigOpti
   checkAliases(settings.modelGroupAliases, deployments, diag);
   const runtime = readRuntime(input.overrides, env, diag);
   const logLevel = readLogLevel(input.overrides, env, diag);
+  // After the runtime: the filesystem store defaults to a directory of the data dir.
+  const blobs = readBlobStorage(root, env, runtime.dataDir, diag);
   warnIgnoredKeys(root, diag);
   if (diag.problems.length > 0) throw new ConfigError(diag.problems, input.configPath);
 
-  const config: GatewayConfig = { deployments, ...settings, ...runtime, logLevel, warnings: diag.warnings };
+  const config: GatewayConfig = { deployments, ...settings, ...runtime, blobs, logLevel, warnings: diag.warnings };
   return deepFreeze(config);
 }
 

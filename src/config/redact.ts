@@ -64,6 +64,21 @@ function redactDeployment(deployment: Deployment): Deployment {
   return { ...deployment, params: redactMapping(deployment.params), info: redactMapping(deployment.info) };
 }
 
+/**
+ * Every credential of an S3 store is hidden, the access key id included: unlike a deployment's
+ * `aws_access_key_id` (kept, to tell accounts apart), nothing needs to read it back here.
+ */
+function redactBlobs(blobs: GatewayConfig['blobs']): GatewayConfig['blobs'] {
+  if (blobs.kind === 'filesystem') return { ...blobs };
+  return {
+    ...blobs,
+    endpoint: redactUrl(blobs.endpoint),
+    accessKeyId: REDACTED,
+    secretAccessKey: REDACTED,
+    sessionToken: blobs.sessionToken === null ? null : REDACTED,
+  };
+}
+
 export function redactConfig(config: GatewayConfig): GatewayConfig {
   return {
     ...config,
@@ -74,6 +89,7 @@ export function redactConfig(config: GatewayConfig): GatewayConfig {
     limits: { ...config.limits },
     routing: { ...config.routing },
     warnings: [...config.warnings],
+    blobs: redactBlobs(config.blobs),
     webhooks: {
       ...config.webhooks,
       endpoints: config.webhooks.endpoints.map((e) => ({ ...e, url: redactUrl(e.url), secret: REDACTED })),

@@ -18,6 +18,7 @@ import {
   readField,
   type Field,
 } from './fields.js';
+import { readExecutorSettings } from './executor-settings.js';
 import { CALLBACK_KEYS, callbackNames, PROMETHEUS_CALLBACK } from './ignored-keys.js';
 import { GENERAL_SETTINGS, LITELLM_SETTINGS, ROUTER_SETTINGS, type KeyLevel } from './keys.js';
 import { checkKeys } from './typos.js';
@@ -37,6 +38,7 @@ export type Settings = Pick<
   | 'modelGroupAliases'
   | 'webhooks'
   | 'metrics'
+  | 'executor'
 >;
 
 const MB = 1024 * 1024;
@@ -182,5 +184,6 @@ export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settin
     modelGroupAliases: router.read('model_group_alias', modelGroupAlias) ?? {},
     webhooks: readWebhookSettings(general.read('webhooks', rawSetting), general.read('webhook_settings', rawSetting), diag),
     metrics: readMetrics(general, litellm),
+    executor: readExecutorSettings(general, router, litellm),
   };
 }

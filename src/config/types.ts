@@ -79,9 +79,64 @@ export interface GatewayConfig {
   readonly logLevel: LogLevel;
   /** `general_settings.webhooks` (endpoints) and `general_settings.webhook_settings` (retries): config/webhooks.ts. */
   readonly webhooks: WebhookSettings;
+  /**
+   * `general_settings.blob_storage` (config/blob-storage.ts): where the gateway keeps the inputs of
+   * the batches it executes itself and the outputs it produces. `server/blob-store.ts` builds it.
+   */
+  readonly blobs: BlobStorageConfig;
+  /** Gateway-executed batches: lines run by batchgate against servers with no batch API. */
+  readonly executor: {
+    /** `general_settings.executor_concurrency` (default 4): chunks of gateway-executed batches one process runs at once. */
+    readonly concurrency: number;
+    /** `general_settings.executor_chunk_lines` (default 200): lines per leased chunk, the unit of work processes share. */
+    readonly chunkLines: number;
+    /**
+     * `general_settings.executor_lease_seconds` (default 30, at least 0.5): how long a process holds a
+     * chunk or a batch step before another may take it; renewed while it works.
+     */
+    readonly leaseMs: number;
+    /**
+     * `general_settings.executor_max_retries`, else LiteLLM's `router_settings.num_retries`, else
+     * `litellm_settings.num_retries` (default 3): retries of one request after a 429, a 5xx, a
+     * reset connection or a timeout.
+     */
+    readonly maxRetries: number;
+    /** `general_settings.executor_retry_max_wait_seconds` (default 60): ceiling of one backoff wait, a Retry-After included. */
+    readonly retryMaxWaitMs: number;
+  };
   /** Problems that did not stop start-up (e.g. deprecated keys); printed once at boot. */
   readonly warnings: readonly string[];
 }
+
+/** `general_settings.blob_storage`, validated; everything `FsBlobStore` / `S3BlobStore` need. */
+export type BlobStorageConfig =
+  | {
+      readonly kind: 'filesystem';
+      /** `path`, absolute (a relative one is taken from the working directory); default `<data dir>/blobs`. */
+      readonly path: string;
+    }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      /** `endpoint`; default `https://s3.<region>.amazonaws.com`. Any S3-compatible service (MinIO, R2, Ceph…). */
+      readonly endpoint: string;
+      /** `region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`: the SigV4 signing region. */
+      readonly region: string;
+      /** `prefix` of every object key: `''`, or ending with `/` (added when missing). */
+      readonly prefix: string;
+      /** `access_key_id`, else `AWS_ACCESS_KEY_ID`. */
+      readonly accessKeyId: string;
+      /** `secret_access_key`, else `AWS_SECRET_ACCESS_KEY`. */
+      readonly secretAccessKey: string;
+      /** `session_token`; else `AWS_SESSION_TOKEN` when both keys came from the environment; else null. */
+      readonly sessionToken: string | null;
+      /**
+       * `force_path_style`: `endpoint/bucket/key` rather than `bucket.endpoint/key`. Default true when
+       * `endpoint` is set (what MinIO and most S3-compatible services want) or the bucket name has a
+       * dot (a virtual host would not match the TLS certificate), else false.
+       */
+      readonly pathStyle: boolean;
+    };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
