@@ -40,6 +40,13 @@ import { startBatchPoller, type BatchPoller } from '../worker/batch-poller.js';
 import { BatchFollower } from '../domain/lifecycle/batch-follower.js';
 import { BatchFinisher } from '../domain/lifecycle/finish-batch.js';
 import { claimSpoolDir } from './spool-dir.js';
+import { createBlobStore } from './blob-store.js';
+import type { BlobStore } from '../domain/ports/blob-store.js';
+import { withGatewayExecution } from '../domain/executor/executed-adapter.js';
+import { BatchExecutor } from '../domain/executor/batch-executor.js';
+import { BudgetGuard } from '../domain/executor/budget-guard.js';
+import { DeploymentLimiter } from '../domain/executor/deployment-limiter.js';
+import { newWorkerId, startExecutorLoop, type ExecutorLoop } from '../worker/executor-loop.js';
 
 export interface ComposeOptions {
   readonly clock?: Clock;
@@ -55,6 +62,10 @@ export interface ComposeOptions {
   readonly worker?: boolean;
   /** Run the pending-record reconciler in the background (default true); tests may drive it by hand. */
   readonly reconcile?: boolean;
+  /** Run gateway-executed batches in the background (default: as `worker`); tests may drive it by hand. */
+  readonly executor?: boolean;
+  /** How often an idle executor looks for work, in ms (default 250). */
+  readonly executorTickMs?: number;
 }
 
 export interface Gateway {
@@ -69,6 +80,10 @@ export interface Gateway {
   readonly metrics: Metrics;
   /** The lifecycle worker (running unless turned off; `runOnce` drives it by hand). */
   readonly poller: BatchPoller;
+  /** The runner of gateway-executed batches (running unless turned off; `drain` drives it by hand). */
+  readonly executor: ExecutorLoop;
+  /** Where gateway-executed inputs and outputs are kept. */
+  readonly blobs: BlobStore;
   /** This process's spool folder (under `<data dir>/spool`). */
   readonly spoolDir: string;
   /** Where every lifecycle event goes: JSON logs, the webhook outbox, and `options.events`. */
@@ -84,11 +99,15 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
   const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const prometheus = config.metrics.enabled ? new PrometheusMetrics() : null;
   const metrics: Metrics = prometheus ?? noopMetrics;
-  const registry = createProviderRegistry({
+  const providers = createProviderRegistry({
     timeoutMs: config.upstreamTimeoutMs,
     observer: (call) =>
       metrics.upstreamCall(call.deploymentId, directory.byId(call.deploymentId)?.modelGroup ?? '', call.operation, call.outcome, call.seconds),
   });
+  const blobs = createBlobStore(config.blobs);
+  let wakeExecutor = (): void => {};
+  // Deployments with no batch API of their own get the gateway's executor behind the same port.
+  const registry = withGatewayExecution(providers, { executions: store.executions, blobs, clock, wake: () => wakeExecutor() });
   const directory = new DeploymentDirectory(config.deployments, config.modelGroupAliases);
   const health = new DeploymentHealth(clock, config.routing.allowedFails, config.routing.cooldownSeconds);
   // Lifecycle events (issue 8 §5–6): JSON logs and the webhook outbox, delivered in the background.
@@ -171,6 +190,47 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     },
     config.lifecycle.runWorker && options.worker !== false,
   );
+  const workerId = newWorkerId();
+  const limiter = new DeploymentLimiter();
+  const executor = new BatchExecutor({
+    store,
+    blobs,
+    clock,
+    logger,
+    directory,
+    settings: { chunkLines: config.executor.chunkLines, leaseMs: config.executor.leaseMs },
+    chunk: {
+      executions: store.executions,
+      blobs,
+      clock,
+      logger,
+      budget: new BudgetGuard({ store, clock }),
+      limiter,
+      leaseMs: config.executor.leaseMs,
+      send: {
+        registry,
+        health,
+        random: deps.random,
+        limiter,
+        settings: { maxRetries: config.executor.maxRetries, retryMaxWaitMs: config.executor.retryMaxWaitMs, retryBaseMs: 500 },
+        workerId,
+      },
+    },
+  });
+  const executorLoop = startExecutorLoop(
+    {
+      executor,
+      executions: store.executions,
+      clock,
+      logger,
+      concurrency: config.executor.concurrency,
+      leaseMs: config.executor.leaseMs,
+      tickMs: options.executorTickMs ?? 250,
+      owner: workerId,
+    },
+    config.lifecycle.runWorker && (options.executor ?? options.worker) !== false,
+  );
+  wakeExecutor = () => executorLoop.wake();
   const loop = options.reconcile === false ? null : startReconcileLoop(reconciler, deps.recovery.reconcileIntervalMs, logger);
   return {
     app,
@@ -183,14 +243,17 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     metrics,
     spoolDir: spool.path,
     poller,
+    executor: executorLoop,
+    blobs,
     events,
     async close() {
+      await executorLoop.stop();
       await poller.stop();
       await loop?.stop();
       await webhookDelivery?.stop();
       await webhookSender.close();
       await app.close();
-      await registry.close();
+      await providers.close();
       await store.close();
       await spool.release();
     },

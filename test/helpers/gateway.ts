@@ -46,6 +46,8 @@ export interface GatewayOptions {
    * a test's back would move the fakes' batches; drive it with `gateway.poller.runOnce()`).
    */
   readonly worker?: boolean;
+  /** Run gateway-executed batches in the background (default true, looking every 50 ms). */
+  readonly executor?: boolean;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<InProcessGateway> {
@@ -64,6 +66,8 @@ export async function startGateway(options: GatewayOptions): Promise<InProcessGa
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.reconcile === undefined ? {} : { reconcile: options.reconcile }),
     worker: options.worker ?? false,
+    executor: options.executor ?? true,
+    executorTickMs: 50,
   });
   const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   return {

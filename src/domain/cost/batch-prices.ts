@@ -15,8 +15,13 @@
  * The cached-input price comes from the table, and only when the input price does too (an override
  * of the input price says nothing about its cached price): otherwise it is null and cached tokens
  * are billed at the batch input price, which never under-bills.
+ *
+ * Batches the gateway executes itself (issue 9) are ordinary requests to the upstream, so no
+ * discount applies unless configured: (b) is taken as it is, and (c) gives the table's standard
+ * prices. `_batches` prices (a) still win, for an operator who wants a discount shown.
  */
 import type { Deployment } from '../deployment.js';
+import { executesInGateway } from '../executor/execution-mode.js';
 import { builtInPriceTable, type PriceMatch, type PriceTable } from './price-table.js';
 
 export interface BatchPrices {
@@ -60,20 +65,26 @@ export function batchPricesFor(deployment: Deployment, table: PriceTable = built
   let tableMatch: PriceMatch | null | undefined;
   const fromTable = (): PriceMatch | null => (tableMatch === undefined ? (tableMatch = tableMatchFor(deployment, table)) : tableMatch);
 
+  const discounted = !executesInGateway(deployment);
   const resolve = (kind: 'input' | 'output'): { value: number; source: Source } => {
     const batch = configured(deployment, `${kind}_cost_per_token_batches`);
     if (batch !== null) return { value: batch, source: 'override' };
     const standard = configured(deployment, `${kind}_cost_per_token`);
     // Halving is exact in binary floating point.
-    if (standard !== null) return { value: standard / 2, source: 'override-discounted' };
+    if (standard !== null) return discounted ? { value: standard / 2, source: 'override-discounted' } : { value: standard, source: 'override' };
     const match = fromTable();
-    if (match) return { value: kind === 'input' ? match.price.batchInputPerToken : match.price.batchOutputPerToken, source: 'table' };
+    if (match) {
+      const { price } = match;
+      const value = kind === 'input' ? (discounted ? price.batchInputPerToken : price.inputPerToken) : discounted ? price.batchOutputPerToken : price.outputPerToken;
+      return { value, source: 'table' };
+    }
     return { value: 0, source: 'unknown' };
   };
 
   const input = resolve('input');
   const output = resolve('output');
   const source = STRENGTH[input.source] >= STRENGTH[output.source] ? input.source : output.source;
-  const cachedInputPerToken = input.source === 'table' ? (fromTable()?.price.batchCachedInputPerToken ?? null) : null;
+  const tableCached = discounted ? fromTable()?.price.batchCachedInputPerToken : fromTable()?.price.cachedInputPerToken;
+  const cachedInputPerToken = input.source === 'table' ? (tableCached ?? null) : null;
   return { inputPerToken: input.value, outputPerToken: output.value, cachedInputPerToken, source };
 }

@@ -1,0 +1,184 @@
+/**
+ * The adapter of a deployment whose batches the gateway executes (`execution-mode.ts`). It wraps
+ * the provider's own adapter and answers the file and batch calls itself, so the batch service,
+ * the lifecycle worker and the reconciler treat these batches exactly like a cloud's: inputs and
+ * outputs are blobs in the gateway's blob store, a "batch" is an execution row in the store, and
+ * only `sendRequest` (and `probe`) reach the deployment.
+ */
+import { UpstreamError } from '../../errors/upstream-error.js';
+import type { Deployment } from '../deployment.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import { BlobNotFoundError } from '../ports/blob-store.js';
+import type { Clock } from '../ports/clock.js';
+import { toSeconds } from '../ports/clock.js';
+import { TERMINAL_EXECUTION_STATUSES, type ExecutionRecord, type ExecutionRepository } from '../ports/executions.js';
+import type { ProviderAdapter, ProviderCapabilities, ProviderRegistry, UpstreamBatch, UpstreamFile } from '../ports/provider-adapter.js';
+import { toUpstreamBatch } from './execution-object.js';
+import { executesInGateway } from './execution-mode.js';
+import { completionWindowMs } from './completion-window.js';
+
+export interface ExecutedAdapterDeps {
+  readonly executions: ExecutionRepository;
+  readonly blobs: BlobStore;
+  readonly clock: Clock;
+  /** Told when there is new work (a create, a cancel), so the executor need not wait for its tick. */
+  readonly wake: () => void;
+}
+
+const CAPABILITIES: ProviderCapabilities = Object.freeze({
+  fileStaging: 'gateway',
+  lineFormat: 'openai',
+  batchExecution: 'gateway',
+  retrieveFile: true,
+  deleteFile: true,
+  listFiles: true,
+  cancelBatch: true,
+});
+
+/** Listing for the reconciler is bounded, as every adapter's is. */
+const LIST_LIMIT = 1000;
+
+/** Blob keys are built from gateway ids and deployment ids, reduced to characters every store accepts. */
+const safe = (part: string): string => part.replace(/[^A-Za-z0-9_-]/g, '_');
+export const inputBlobKey = (fileLabel: string, deploymentId: string): string => `inputs/${safe(fileLabel)}/${safe(deploymentId)}.jsonl`;
+export const outputBlobKey = (batchId: string, kind: 'output' | 'errors'): string => `outputs/${safe(batchId)}/${kind}.jsonl`;
+
+export function createExecutedAdapter(inner: ProviderAdapter, deps: ExecutedAdapterDeps): ProviderAdapter {
+  const { deployment } = inner;
+  const notFound = (what: string): UpstreamError =>
+    new UpstreamError({ deploymentId: deployment.id, failure: 'http', status: 404, message: `No such ${what}.`, code: 'not_found' });
+
+  const fileOf = (ref: string, bytes: number, extra: Partial<UpstreamFile> = {}): UpstreamFile => ({
+    ref,
+    bytes,
+    createdAt: null,
+    expiresAt: null,
+    filename: ref.split('/').pop() ?? ref,
+    purpose: ref.startsWith('outputs/') ? 'batch_output' : 'batch',
+    status: 'processed',
+    label: ref.startsWith('inputs/') ? (ref.split('/')[1] ?? null) : null,
+    ...extra,
+  });
+
+  const live = async (e: ExecutionRecord): Promise<UpstreamBatch> =>
+    toUpstreamBatch(e, TERMINAL_EXECUTION_STATUSES.has(e.status) ? null : await deps.executions.resultCounts(e.batchId));
+
+  const execution = async (ref: string): Promise<ExecutionRecord> => {
+    const found = await deps.executions.get(ref);
+    if (found === undefined) throw notFound('batch');
+    return found;
+  };
+
+  return {
+    deployment,
+    capabilities: CAPABILITIES,
+    encodeInputLine: (line) => line,
+    sendRequest: (request, opts) => inner.sendRequest(request, opts),
+    probe: (opts) => inner.probe(opts),
+
+    uploadFile: async (input, opts) => {
+      const ref = inputBlobKey(input.label, deployment.id);
+      const { bytes } = await deps.blobs.put(ref, input.body, { signal: opts.signal, contentType: 'application/jsonl' });
+      const now = toSeconds(deps.clock.now());
+      return fileOf(ref, bytes, {
+        createdAt: now,
+        expiresAt: input.expiresAfter === null ? null : now + input.expiresAfter.seconds,
+        filename: input.filename,
+        purpose: input.purpose,
+        label: input.label,
+      });
+    },
+    retrieveFile: async (ref) => {
+      const stat = await deps.blobs.stat(ref);
+      if (stat === null) throw notFound('file');
+      return fileOf(ref, stat.bytes);
+    },
+    openFileContent: async (ref, opts) => {
+      const stat = await deps.blobs.stat(ref);
+      try {
+        const body = await deps.blobs.open(ref, { signal: opts.signal });
+        return { body, contentType: 'application/octet-stream', bytes: stat?.bytes ?? null };
+      } catch (err) {
+        if (err instanceof BlobNotFoundError) throw notFound('file');
+        throw err;
+      }
+    },
+    deleteFile: (ref) => deps.blobs.delete(ref),
+    listFilesSince: async function* () {
+      let n = 0;
+      for await (const key of deps.blobs.list('inputs/')) {
+        if (n++ >= LIST_LIMIT) return;
+        yield fileOf(key, 0);
+      }
+    },
+
+    createBatch: async (input) => {
+      const now = deps.clock.now();
+      const record: ExecutionRecord = {
+        batchId: input.label,
+        deploymentId: deployment.id,
+        modelGroup: deployment.modelGroup,
+        inputRef: input.inputFileRef,
+        endpoint: input.endpoint,
+        completionWindow: input.completionWindow,
+        metadata: input.metadata,
+        status: 'validating',
+        stopReason: null,
+        errors: null,
+        total: 0,
+        completed: 0,
+        failed: 0,
+        outputRef: null,
+        errorRef: null,
+        createdAtMs: now,
+        expiresAtMs: now + completionWindowMs(input.completionWindow),
+        inProgressAtMs: null,
+        cancellingAtMs: null,
+        finalizingAtMs: null,
+        endedAtMs: null,
+        nextStepAtMs: now,
+        updatedAtMs: now,
+      };
+      // A create retried with the same label (after a lost answer) finds the execution it made.
+      if (!(await deps.executions.insert(record))) return live(await execution(input.label));
+      deps.wake();
+      return toUpstreamBatch(record, null);
+    },
+    retrieveBatch: async (ref) => live(await execution(ref)),
+    cancelBatch: async (ref) => {
+      const now = deps.clock.now();
+      const updated = await deps.executions.updateWith(
+        ref,
+        (current) =>
+          TERMINAL_EXECUTION_STATUSES.has(current.status) || current.status === 'finalizing' || current.stopReason === 'batch_cancelled'
+            ? null
+            : { status: 'cancelling', stopReason: 'batch_cancelled', cancellingAtMs: now, nextStepAtMs: now },
+        now,
+      );
+      if (updated === undefined) throw notFound('batch');
+      deps.wake();
+      return live(updated);
+    },
+    listBatchesSince: async function* (sinceSeconds) {
+      for (const e of await deps.executions.listCreatedSince(sinceSeconds * 1000, 100)) yield await live(e);
+    },
+  };
+}
+
+/** The registry with every gateway-executed deployment's adapter wrapped; other adapters unchanged. */
+export function withGatewayExecution(registry: ProviderRegistry, deps: ExecutedAdapterDeps): ProviderRegistry {
+  const wrapped = new WeakMap<ProviderAdapter, ProviderAdapter>();
+  return {
+    kinds: registry.kinds,
+    adapterFor: (d: Deployment) => {
+      const inner = registry.adapterFor(d);
+      if (!executesInGateway(d)) return inner;
+      let adapter = wrapped.get(inner);
+      if (adapter === undefined) {
+        adapter = createExecutedAdapter(inner, deps);
+        wrapped.set(inner, adapter);
+      }
+      return adapter;
+    },
+  };
+}

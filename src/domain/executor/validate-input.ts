@@ -1,0 +1,71 @@
+/**
+ * The `validating` step of a gateway-executed batch: the whole input is read once, every line is
+ * checked as OpenAI checks a batch file (JSON object, unique non-empty `custom_id`, `method`
+ * POST, `url` equal to the batch's endpoint, an object `body`, no `stream: true`), and the
+ * requests are cut into chunks of `chunkLines`, each remembering the byte its first line starts
+ * at. A bad line fails the batch with `errors.data[]` naming line and code, as OpenAI does.
+ */
+import type { BatchError } from '../../contracts/openai.js';
+import type { ChunkRecord } from '../ports/executions.js';
+import { inputLines } from './input-lines.js';
+
+/** OpenAI reports a bounded number of line errors; so do we. */
+const MAX_LINE_ERRORS = 50;
+
+export type ValidationOutcome =
+  | { readonly ok: true; readonly total: number; readonly chunks: Omit<ChunkRecord, 'state'>[] }
+  | { readonly ok: false; readonly errors: BatchError[] };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const normaliseUrl = (url: string): string => (url.startsWith('/v1/') ? url : `/v1${url}`);
+
+/** The problem with one line, or null when it is a request the executor can send. */
+export function lineProblem(text: string, endpoint: string): Omit<BatchError, 'line'> | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null };
+  }
+  if (!isObject(parsed)) return { code: 'invalid_json_line', message: 'This line is not a JSON object.', param: null };
+  const { custom_id: customId, method, url, body } = parsed;
+  if (typeof customId !== 'string' || customId === '') {
+    return { code: 'missing_required_parameter', message: "Missing required parameter: 'custom_id'.", param: 'custom_id' };
+  }
+  if (method !== 'POST') return { code: 'invalid_method', message: "Invalid value for 'method': only POST is supported.", param: 'method' };
+  if (typeof url !== 'string' || normaliseUrl(url) !== endpoint) {
+    return { code: 'mismatched_url', message: `The url of this request does not match the batch's endpoint '${endpoint}'.`, param: 'url' };
+  }
+  if (!isObject(body)) return { code: 'missing_required_parameter', message: "Missing required parameter: 'body' (an object).", param: 'body' };
+  if (body['stream'] === true) {
+    return { code: 'invalid_value', message: "'body.stream' cannot be true in a batch request.", param: 'body.stream' };
+  }
+  return null;
+}
+
+export async function validateInput(source: AsyncIterable<Uint8Array>, endpoint: string, chunkLines: number, signal: AbortSignal): Promise<ValidationOutcome> {
+  const errors: BatchError[] = [];
+  const chunks: Omit<ChunkRecord, 'state'>[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  for await (const line of inputLines(source)) {
+    signal.throwIfAborted();
+    const problem = lineProblem(line.text, endpoint);
+    if (problem === null) {
+      const customId = (JSON.parse(line.text) as { custom_id: string }).custom_id;
+      if (seen.has(customId)) {
+        errors.push({ code: 'duplicate_custom_id', message: `The custom_id '${customId}' is not unique in the file.`, param: 'custom_id', line: line.lineNo });
+      }
+      seen.add(customId);
+    } else {
+      errors.push({ ...problem, line: line.lineNo });
+    }
+    if (errors.length >= MAX_LINE_ERRORS) break;
+    if (total % chunkLines === 0) chunks.push({ batchId: '', chunkNo: chunks.length, firstLine: total, lineCount: 0, byteStart: line.byteStart });
+    total += 1;
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  if (total === 0) return { ok: false, errors: [{ code: 'empty_file', message: 'The input file has no requests.', param: null, line: null }] };
+  const sized = chunks.map((c, i) => ({ ...c, lineCount: Math.min(chunkLines, total - c.firstLine), chunkNo: i }));
+  return { ok: true, total, chunks: sized };
+}
