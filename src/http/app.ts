@@ -13,6 +13,7 @@ import type { TeamService } from '../domain/keys/team-service.js';
 import type { Clock } from '../domain/ports/clock.js';
 import type { SpendService } from '../domain/spend/spend-service.js';
 import { ADMIN_PRINCIPAL } from '../domain/principal.js';
+import { trackActiveRequests } from './graceful-close.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
 import { withRedactedRequests } from './log-redaction.js';
 import { presentedKey } from './request-context.js';
@@ -65,6 +66,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  trackActiveRequests(app);
 
   const metrics = deps.metrics ?? null;
   if (metrics !== null) countRequests(app, metrics.metrics);

@@ -31,6 +31,7 @@ import { startWebhookDelivery } from '../worker/webhook-delivery.js';
 import { createWebhookSender } from './webhook-sender.js';
 import type { ServiceDeps } from '../domain/service-deps.js';
 import { createApp } from '../http/app.js';
+import { closeGracefully } from '../http/graceful-close.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { createStore } from '../store/create-store.js';
 import { InFlightRecords } from '../domain/recovery/in-flight.js';
@@ -252,7 +253,7 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
       await loop?.stop();
       await webhookDelivery?.stop();
       await webhookSender.close();
-      await app.close();
+      await closeGracefully(app);
       await providers.close();
       await store.close();
       await spool.release();
