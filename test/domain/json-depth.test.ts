@@ -60,11 +60,11 @@ describe('nesting depth of a batch line', () => {
   it('the inspector accepts a line of depth 64', () => {
     const text = lineOfDepth(64);
     expect(nestsDeeperThan(text, 63)).toBe(true);
-    expect(inspector().inspect({ lineNo: 1, text })).toMatchObject({ custom_id: 'r1' });
+    expect(inspector().inspect({ lineNo: 1, text, byteStart: 0 })).toMatchObject({ custom_id: 'r1' });
   });
 
   it('the inspector refuses a line of depth 65 with a 400 naming the line', () => {
-    const err = caught(() => inspector().inspect({ lineNo: 3, text: lineOfDepth(65) }));
+    const err = caught(() => inspector().inspect({ lineNo: 3, text: lineOfDepth(65), byteStart: 0 }));
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({
       code: 'invalid_json_line',
@@ -81,11 +81,11 @@ describe('nesting depth of a batch line', () => {
       url: '/v1/chat/completions',
       body: { model: 'm', messages: [{ role: 'user', content: `${'[{'.repeat(500)}"\\` }] },
     });
-    expect(inspector().inspect({ lineNo: 1, text })).toMatchObject({ custom_id: 'r1' });
+    expect(inspector().inspect({ lineNo: 1, text, byteStart: 0 })).toMatchObject({ custom_id: 'r1' });
   });
 
   it('the inspector refuses 5,000 nested arrays (the reported 500) before parsing', () => {
-    const err = caught(() => inspector().inspect({ lineNo: 1, text: deepLine(5000) }));
+    const err = caught(() => inspector().inspect({ lineNo: 1, text: deepLine(5000), byteStart: 0 }));
     expect(err).toMatchObject({ code: 'invalid_json_line', message: expect.stringContaining('deeper than 64') });
   });
 });

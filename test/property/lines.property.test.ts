@@ -24,15 +24,15 @@ const collect = async (source: AsyncIterable<Uint8Array>): Promise<Line[]> => {
  * to the first one that is not valid UTF-8 (`badLine`), where it stops with a typed error.
  */
 const referenceSplit = (bytes: Buffer): { lines: Line[]; badLine: number | null } => {
-  const segments: Buffer[] = [];
+  const segments: Array<{ raw: Buffer; byteStart: number }> = [];
   let start = 0;
   for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, start)) {
-    segments.push(bytes.subarray(start, at));
+    segments.push({ raw: bytes.subarray(start, at), byteStart: start });
     start = at + 1;
   }
   const tail = bytes.subarray(start);
-  const lines = segments.map((s, i) => ({ lineNo: i + 1, raw: s }));
-  if (tail.length > 0) lines.push({ lineNo: segments.length + 1, raw: tail });
+  const lines = segments.map((s, i) => ({ lineNo: i + 1, ...s }));
+  if (tail.length > 0) lines.push({ lineNo: segments.length + 1, raw: tail, byteStart: start });
   const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const bad = lines.find(({ raw }) => {
     try {
@@ -44,11 +44,11 @@ const referenceSplit = (bytes: Buffer): { lines: Line[]; badLine: number | null 
   });
   const decoded = lines
     .filter(({ lineNo }) => bad === undefined || lineNo < bad.lineNo)
-    .map(({ lineNo, raw }) => {
+    .map(({ lineNo, raw, byteStart }) => {
       let text = raw.toString('utf8');
       if (text.endsWith('\r')) text = text.slice(0, -1);
       if (lineNo === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
-      return { lineNo, text };
+      return { lineNo, text, byteStart };
     })
     .filter((l, i, all) => bad !== undefined || !(i === all.length - 1 && tail.length > 0 && l.text.length === 0));
   return { lines: decoded, badLine: bad?.lineNo ?? null };

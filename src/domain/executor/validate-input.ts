@@ -6,6 +6,7 @@
  * at. A bad line fails the batch with `errors.data[]` naming line and code, as OpenAI does.
  */
 import type { BatchError } from '../../contracts/openai.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import type { ChunkRecord } from '../ports/executions.js';
 import { inputLines } from './input-lines.js';
 
@@ -48,24 +49,30 @@ export async function validateInput(source: AsyncIterable<Uint8Array>, endpoint:
   const chunks: Omit<ChunkRecord, 'state'>[] = [];
   const seen = new Set<string>();
   let total = 0;
-  for await (const line of inputLines(source)) {
-    signal.throwIfAborted();
-    const problem = lineProblem(line.text, endpoint);
-    if (problem === null) {
-      const customId = (JSON.parse(line.text) as { custom_id: string }).custom_id;
-      if (seen.has(customId)) {
-        errors.push({ code: 'duplicate_custom_id', message: `The custom_id '${customId}' is not unique in the file.`, param: 'custom_id', line: line.lineNo });
-      }
-      seen.add(customId);
-    } else {
-      errors.push({ ...problem, line: line.lineNo });
+  try {
+    for await (const line of inputLines(source)) {
+      signal.throwIfAborted();
+      const problem = lineProblem(line.text, endpoint) ?? duplicateOf(line.text, seen);
+      if (problem !== null) errors.push({ ...problem, line: line.lineNo });
+      if (errors.length >= MAX_LINE_ERRORS) break;
+      if (total % chunkLines === 0) chunks.push({ batchId: '', chunkNo: chunks.length, firstLine: total, lineCount: 0, byteStart: line.byteStart });
+      total += 1;
     }
-    if (errors.length >= MAX_LINE_ERRORS) break;
-    if (total % chunkLines === 0) chunks.push({ batchId: '', chunkNo: chunks.length, firstLine: total, lineCount: 0, byteStart: line.byteStart });
-    total += 1;
+  } catch (err) {
+    // A line that is not UTF-8 stops the reader; the error names the line.
+    if (!(err instanceof GatewayError)) throw err;
+    errors.push({ code: err.code, message: err.message.replace(' The file was not stored.', ''), param: null, line: null });
   }
   if (errors.length > 0) return { ok: false, errors };
   if (total === 0) return { ok: false, errors: [{ code: 'empty_file', message: 'The input file has no requests.', param: null, line: null }] };
   const sized = chunks.map((c, i) => ({ ...c, lineCount: Math.min(chunkLines, total - c.firstLine), chunkNo: i }));
   return { ok: true, total, chunks: sized };
+}
+
+/** A custom_id seen before on a valid line; remembers this one. */
+function duplicateOf(text: string, seen: Set<string>): Omit<BatchError, 'line'> | null {
+  const customId = (JSON.parse(text) as { custom_id: string }).custom_id;
+  if (seen.has(customId)) return { code: 'duplicate_custom_id', message: `The custom_id '${customId}' is not unique in the file.`, param: 'custom_id' };
+  seen.add(customId);
+  return null;
 }

@@ -9,6 +9,8 @@ export interface Line {
   /** 1-based, counting blank lines, as clients count lines in their editor. */
   readonly lineNo: number;
   readonly text: string;
+  /** Offset of the line's first byte in the source (plus `byteStart`), so a reader can come back to it. */
+  readonly byteStart: number;
 }
 
 const NEWLINE = 0x0a;
@@ -16,9 +18,12 @@ const NEWLINE = 0x0a;
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const UTF8_BOM = '\uFEFF';
 
-export async function* splitLines(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Line> {
+/** `byteStart`: where `source` starts in the file, when it was opened past its first byte. */
+export async function* splitLines(source: AsyncIterable<Uint8Array | string>, byteStart = 0): AsyncGenerator<Line> {
   let pending: Buffer[] = [];
   let lineNo = 0;
+  let offset = byteStart;
+  let lineStart = byteStart;
   const decode = (parts: Buffer[]): string => {
     let text: string;
     try {
@@ -40,17 +45,19 @@ export async function* splitLines(source: AsyncIterable<Uint8Array | string>): A
     while (at !== -1) {
       pending.push(chunk.subarray(start, at));
       lineNo += 1;
-      yield { lineNo, text: decode(pending) };
+      yield { lineNo, text: decode(pending), byteStart: lineStart };
       pending = [];
       start = at + 1;
+      lineStart = offset + start;
       at = chunk.indexOf(NEWLINE, start);
     }
     // Copy the tail: the source may reuse its chunk buffer once we ask for the next one.
     if (start < chunk.length) pending.push(Buffer.from(chunk.subarray(start)));
+    offset += chunk.length;
   }
   if (pending.length > 0) {
     lineNo += 1;
     const text = decode(pending);
-    if (text.length > 0) yield { lineNo, text };
+    if (text.length > 0) yield { lineNo, text, byteStart: lineStart };
   }
 }
