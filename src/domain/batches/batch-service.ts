@@ -10,6 +10,7 @@ import { scrubUpstreamField, scrubUpstreamText } from '../../errors/scrub.js';
 import { UpstreamError, withGatewayIds } from '../../errors/upstream-error.js';
 import { assertMayUseModel, mayUseModel } from '../auth/model-access.js';
 import type { Deployment } from '../deployment.js';
+import { recordControlSuccess } from '../deployments/deployment-health.js';
 import { placementOrder } from '../deployments/placement.js';
 import { cursorAfter, listEnvelope } from '../listing.js';
 import { newBatchId } from '../ids.js';
@@ -387,7 +388,7 @@ export class BatchService {
   private async call<T>(adapter: ProviderAdapter, batch: BatchRecord, fn: () => Promise<T>): Promise<T> {
     try {
       const result = await fn();
-      this.deps.health.recordSuccess(adapter.deployment.id);
+      recordControlSuccess(this.deps.health, adapter);
       return result;
     } catch (err) {
       if (err instanceof UpstreamError && err.retryable) this.deps.health.recordFailure(adapter.deployment.id, err.message);

@@ -6,6 +6,7 @@
 import { GatewayError } from '../../errors/gateway-error.js';
 import { UpstreamError } from '../../errors/upstream-error.js';
 import type { Deployment } from '../deployment.js';
+import { recordControlSuccess } from '../deployments/deployment-health.js';
 import type { ProviderAdapter, UpstreamBatch } from '../ports/provider-adapter.js';
 import type { ServiceDeps } from '../service-deps.js';
 
@@ -21,7 +22,7 @@ export async function placeOnFirstThatAccepts(
     const adapter = deps.registry.adapterFor(deployment);
     try {
       const upstream = await adapter.createBatch(inputFor(deployment), { signal });
-      deps.health.recordSuccess(deployment.id);
+      recordControlSuccess(deps.health, adapter);
       return { deployment, upstream };
     } catch (err) {
       if (!(err instanceof UpstreamError) || signal.aborted) throw err;

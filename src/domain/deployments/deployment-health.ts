@@ -5,6 +5,7 @@
  * steering new work away from a broken upstream.
  */
 import type { Clock } from '../ports/clock.js';
+import type { ProviderAdapter } from '../ports/provider-adapter.js';
 
 export interface DeploymentState {
   readonly deploymentId: string;
@@ -49,4 +50,13 @@ export class DeploymentHealth {
       lastError: state?.lastError ?? null,
     };
   }
+}
+
+/**
+ * A file or batch call that succeeded says the upstream is healthy only when the upstream answered
+ * it: for a gateway-executed deployment those calls are answered by the gateway itself, and its
+ * health is what its inference calls say (a successful retrieve must not undo their failures).
+ */
+export function recordControlSuccess(health: DeploymentHealth, adapter: ProviderAdapter): void {
+  if (adapter.capabilities.batchExecution === 'native') health.recordSuccess(adapter.deployment.id);
 }

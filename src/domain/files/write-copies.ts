@@ -11,6 +11,7 @@
 import { GatewayError } from '../../errors/gateway-error.js';
 import { UpstreamError } from '../../errors/upstream-error.js';
 import type { Deployment } from '../deployment.js';
+import { recordControlSuccess } from '../deployments/deployment-health.js';
 import type { UpstreamFile } from '../ports/provider-adapter.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { rewriteForDeployment } from './rewrite-lines.js';
@@ -69,7 +70,7 @@ export async function writeCopies(
     const target = targets[i];
     if (target === undefined) return;
     if (result.status === 'fulfilled') {
-      deps.health.recordSuccess(target.deployment.id);
+      recordControlSuccess(deps.health, deps.registry.adapterFor(target.deployment));
       written.push({ deployment: target.deployment, upstream: result.value });
       return;
     }
