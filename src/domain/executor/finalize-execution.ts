@@ -4,6 +4,11 @@
  * store in input order, from the result rows and the input. Each blob is written atomically, so a
  * crash halfway leaves the step to be redone, with the same bytes (line ids are stored with the
  * results).
+ *
+ * The two files are written one after the other from the same rows, and a result may still arrive
+ * in between (a process that lost its lease while a request was in flight). So the error pass
+ * knows exactly which lines went to the output (one bit per line), and every other line goes to
+ * the error file: each custom_id lands in exactly one of the two, whatever arrives meanwhile.
  */
 import { createHash } from 'node:crypto';
 import type { BlobStore } from '../ports/blob-store.js';
@@ -33,12 +38,35 @@ async function* results(executions: ExecutionRepository, batchId: string): Async
   }
 }
 
-async function* outputLines(executions: ExecutionRepository, batchId: string): AsyncGenerator<Buffer> {
-  for await (const r of results(executions, batchId)) if (r.outcome === 'ok') yield Buffer.from(`${r.line}\n`);
+/** Which lines went to the output file: one bit per line, so memory stays tiny at any size. */
+class LineSet {
+  private readonly bits: Uint8Array;
+  size = 0;
+  constructor(lines: number) {
+    this.bits = new Uint8Array(Math.ceil(lines / 8));
+  }
+  add(line: number): void {
+    const byte = line >> 3;
+    const bit = 1 << (line & 7);
+    if (byte >= this.bits.length || (this.bits[byte]! & bit) !== 0) return;
+    this.bits[byte]! |= bit;
+    this.size += 1;
+  }
+  has(line: number): boolean {
+    return ((this.bits[line >> 3] ?? 0) & (1 << (line & 7))) !== 0;
+  }
+}
+
+async function* outputLines(executions: ExecutionRepository, e: ExecutionRecord, written: LineSet): AsyncGenerator<Buffer> {
+  for await (const r of results(executions, e.batchId)) {
+    if (r.outcome !== 'ok' || r.lineNo >= e.total) continue;
+    written.add(r.lineNo);
+    yield Buffer.from(`${r.line}\n`);
+  }
 }
 
 /** Error lines in input order: stored error answers, and the requests that never ran. */
-async function* errorLines(deps: { executions: ExecutionRepository; blobs: BlobStore }, e: ExecutionRecord, signal: AbortSignal): AsyncGenerator<Buffer> {
+async function* errorLines(deps: { executions: ExecutionRepository; blobs: BlobStore }, e: ExecutionRecord, written: LineSet, signal: AbortSignal): AsyncGenerator<Buffer> {
   const code = e.stopReason ?? 'batch_failed';
   const message = NEVER_RAN_MESSAGES[code] ?? 'This request was not executed.';
   const stored = results(deps.executions, e.batchId);
@@ -49,9 +77,12 @@ async function* errorLines(deps: { executions: ExecutionRepository; blobs: BlobS
     for await (const line of inputLines(input)) {
       if (index >= e.total) break;
       while (!next.done && next.value.lineNo < index) next = await stored.next();
-      if (!next.done && next.value.lineNo === index) {
-        if (next.value.outcome === 'error') yield Buffer.from(`${next.value.line}\n`);
+      if (written.has(index)) {
+        // In the output file.
+      } else if (!next.done && next.value.lineNo === index && next.value.outcome === 'error') {
+        yield Buffer.from(`${next.value.line}\n`);
       } else {
+        // Never ran, or its answer came after the output file was written (and is not shown).
         const customId = (JSON.parse(line.text) as { custom_id: string }).custom_id;
         yield Buffer.from(`${unansweredLine(customId, code, message, neverRanId(e.batchId, index))}\n`);
       }
@@ -69,16 +100,17 @@ const neverRanId = (batchId: string, index: number): string =>
 
 export async function writeFinalFiles(deps: { executions: ExecutionRepository; blobs: BlobStore }, e: ExecutionRecord, signal: AbortSignal): Promise<FinalFiles> {
   const counts = await deps.executions.resultCounts(e.batchId);
-  const failed = e.total - counts.ok;
+  const written = new LineSet(e.total);
   let outputRef: string | null = null;
   let errorRef: string | null = null;
   if (counts.ok > 0) {
     outputRef = outputBlobKey(e.batchId, 'output');
-    await deps.blobs.put(outputRef, outputLines(deps.executions, e.batchId), { signal, contentType: 'application/jsonl' });
+    await deps.blobs.put(outputRef, outputLines(deps.executions, e, written), { signal, contentType: 'application/jsonl' });
   }
+  const failed = e.total - written.size;
   if (failed > 0) {
     errorRef = outputBlobKey(e.batchId, 'errors');
-    await deps.blobs.put(errorRef, errorLines(deps, e, signal), { signal, contentType: 'application/jsonl' });
+    await deps.blobs.put(errorRef, errorLines(deps, e, written, signal), { signal, contentType: 'application/jsonl' });
   }
-  return { outputRef, errorRef, completed: counts.ok, failed };
+  return { outputRef, errorRef, completed: written.size, failed };
 }
