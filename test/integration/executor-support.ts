@@ -22,7 +22,7 @@ export const chatLines = (n: number, model = 'local', from = 0): string =>
     });
   }).join('\n') + '\n';
 
-export const client = (baseUrl: string, apiKey = MASTER_KEY): OpenAI => new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey, maxRetries: 0 });
+export const client = (baseUrl: string, apiKey = MASTER_KEY): OpenAI => new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey, maxRetries: 0, timeout: 10_000 });
 
 export async function submit(openai: OpenAI, content: string, model = 'local'): Promise<OpenAI.Batch> {
   const params = { file: await toFile(Buffer.from(content), 'requests.jsonl'), purpose: 'batch', target_model_names: model } as OpenAI.FileCreateParams;

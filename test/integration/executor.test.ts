@@ -4,6 +4,8 @@
  * what OpenAI would show — live counts, the output and error files in OpenAI's line format, and
  * cancel, expiry and budget stops with every custom_id exactly once.
  */
+import { Readable } from 'node:stream';
+import OpenAI, { toFile } from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeChat, type FakeChat } from '../fakes/fake-chat.js';
 import { startGateway, type InProcessGateway } from '../helpers/gateway.js';
@@ -210,6 +212,19 @@ general_settings:`,
     }
   });
 
+  it('closes at once after a client downloaded a large output file over a pooled connection', async () => {
+    gw = await startGateway({ yaml: executedYaml(chat.url) });
+    const openai = client(gw.url);
+    const created = await submit(openai, chatLines(300));
+    const { batch } = await waitFor(openai, created.id);
+    // More than one read buffer: Node kept such a connection "busy" and close() waited for ever.
+    expect((await linesOf(openai, batch.output_file_id)).length).toBe(300);
+    const closing = gw.close();
+    gw = undefined;
+    const outcome = await Promise.race([closing.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open after 10 s'), 10_000))]);
+    expect(outcome).toBe('closed');
+  });
+
   it('runs a batch on a mock_response deployment with no upstream at all', async () => {
     gw = await startGateway({
       yaml: `
@@ -233,5 +248,100 @@ general_settings:
       expect(choices[0]?.message.content).toBe('Hello from batchgate');
     }
     expect(chat.log).toHaveLength(0);
+  });
+});
+
+describe('gateway-executed batches, other endpoints and failures', () => {
+  let chat: FakeChat;
+  let gw: InProcessGateway | undefined;
+
+  beforeEach(async () => {
+    chat = await startFakeChat({ apiKey: 'sk-upstream' });
+  });
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+    await chat.close();
+  });
+
+  it('runs /v1/embeddings and /v1/responses batches', async () => {
+    gw = await startGateway({ yaml: executedYaml(chat.url) });
+    const openai = client(gw.url);
+    for (const [endpoint, body] of [
+      ['/v1/embeddings', (i: number) => ({ model: 'local', input: contentOf(i) })],
+      ['/v1/responses', (i: number) => ({ model: 'local', input: contentOf(i) })],
+    ] as const) {
+      const text = Array.from({ length: 4 }, (_, i) => JSON.stringify({ custom_id: `req-${i}`, method: 'POST', url: endpoint, body: body(i) })).join('\n');
+      const file = await openai.files.create({ file: await toFile(Buffer.from(text), 'in.jsonl'), purpose: 'batch', target_model_names: 'local' } as OpenAI.FileCreateParams);
+      const created = await openai.batches.create({ input_file_id: file.id, endpoint, completion_window: '24h' });
+      const { batch } = await waitFor(openai, created.id);
+      expect(batch).toMatchObject({ status: 'completed', endpoint, request_counts: { total: 4, completed: 4, failed: 0 } });
+      const output = await linesOf(openai, batch.output_file_id);
+      expectEachOnce(output, [], 4);
+      expect(output[0]?.response?.body['object']).toBe(endpoint === '/v1/embeddings' ? 'list' : 'response');
+    }
+    expect(chat.log.map((r) => r.route).sort()).toEqual([...Array(4).fill('/embeddings'), ...Array(4).fill('/responses')]);
+  });
+
+  it('a bad line refused at upload never reaches the executor; one in the stored input fails the batch in validating', async () => {
+    gw = await startGateway({ yaml: executedYaml(chat.url) });
+    const openai = client(gw.url);
+    const streaming = JSON.stringify({ custom_id: 'req-2', method: 'POST', url: '/v1/chat/completions', body: { model: 'local', messages: [], stream: true } });
+    // The upload checks every line already (stricter and earlier than OpenAI, which fails the batch).
+    await expect(submit(openai, `${chatLines(2)}${streaming}\n`)).rejects.toMatchObject({ status: 400, param: 'body.stream' });
+
+    // The executor checks the whole input again before it sends anything: an input blob that
+    // changed behind the gateway's back (a restored backup, a hand edit) fails the batch there.
+    const file = await openai.files.create({ file: await toFile(Buffer.from(chatLines(3)), 'in.jsonl'), purpose: 'batch', target_model_names: 'local' } as OpenAI.FileCreateParams);
+    const [copy] = await gw.gateway.store.files.copies(file.id);
+    await gw.gateway.blobs.put(copy?.upstreamRef ?? '', Readable.from([`${chatLines(2)}${streaming}\n{"custom_id": "req-0"}\n`]), { signal: new AbortController().signal });
+    const created = await openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const { batch } = await waitFor(openai, created.id);
+    expect(batch.status).toBe('failed');
+    expect(batch.failed_at).not.toBeNull();
+    expect(batch.errors?.data).toEqual([
+      expect.objectContaining({ code: 'invalid_value', line: 3, param: 'body.stream' }),
+      expect.objectContaining({ code: 'invalid_method', line: 4, param: 'method' }),
+    ]);
+    expect(batch.output_file_id).toBeNull();
+    expect(chat.log).toHaveLength(0);
+  });
+
+  it('routes around a failing deployment of the group (health-aware spread)', async () => {
+    const broken = await startFakeChat({ apiKey: 'sk-upstream' });
+    broken.setFault({ action: { status: 503 } });
+    try {
+      const yaml = executedYaml(chat.url).replace(
+        'general_settings:',
+        `  - model_name: local
+    litellm_params:
+      model: openai/llama-3-8b
+      api_base: ${broken.url}
+      api_key: sk-upstream
+      weight: 10
+      max_parallel_requests: 1
+    model_info:
+      batch_execution: gateway
+router_settings:
+  allowed_fails: 2
+  cooldown_time: 60
+general_settings:
+  executor_concurrency: 1`,
+      );
+      gw = await startGateway({ yaml });
+      const openai = client(gw.url);
+      const created = await submit(openai, chatLines(100));
+      const { batch } = await waitFor(openai, created.id);
+      expect(batch.request_counts).toEqual({ total: 100, completed: 100, failed: 0 });
+      expectEchoes(await linesOf(openai, batch.output_file_id));
+      // With weight 10 it would take ~90 lines; once it cools down (after 2 failures) it gets none,
+      // beyond the few already on their way to it (at most 5 are in flight at once).
+      expect(broken.log.length).toBeLessThan(10);
+      expect(chat.log.filter((r) => r.answeredWith === 200)).toHaveLength(100);
+    } finally {
+      await gw?.close();
+      gw = undefined;
+      await broken.close();
+    }
   });
 });

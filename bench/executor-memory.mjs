@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * Memory of a gateway-executed batch against its size (issue 9, point 7): a 500-line and a
+ * 50,000-line batch on a mock_response deployment, each run in a fresh gateway process (the built
+ * `dist/`), several times; prints the median peak RSS (VmHWM) of each size, their ratio, and the
+ * lines per second. Run by hand: `npm run build && node bench/executor-memory.mjs [runs]`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import OpenAI, { toFile } from 'openai';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const RUNS = Number(process.argv[2] ?? 3);
+const SIZES = [500, 50_000];
+const KEY = 'sk-bench';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function runOnce(lines) {
+  const dir = await mkdtemp(join(tmpdir(), 'bg-bench-exec-'));
+  const config = join(dir, 'config.yaml');
+  await writeFile(
+    config,
+    `model_list:
+  - model_name: demo
+    litellm_params: { model: openai/gpt-4o-mini, mock_response: "Hello from the benchmark", max_parallel_requests: 32 }
+general_settings:
+  master_key: ${KEY}
+  max_batch_file_records: 100000
+`,
+  );
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'serve', '--config', config, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data'), '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((res, rej) => {
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      try {
+        const e = JSON.parse(l);
+        if (e.msg === 'batchgate listening') res(e.address);
+      } catch {}
+    });
+    child.once('exit', (c) => rej(new Error(`gateway exited ${c}`)));
+  });
+  try {
+    const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: KEY, maxRetries: 0 });
+    const body = Array.from({ length: lines }, (_, i) =>
+      JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'demo', messages: [{ role: 'user', content: `request number ${i}` }] } }),
+    ).join('\n');
+    const file = await openai.files.create({ file: await toFile(Buffer.from(body), 'in.jsonl'), purpose: 'batch' });
+    const started = performance.now();
+    let batch = await openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+      await new Promise((r) => setTimeout(r, 100));
+      batch = await openai.batches.retrieve(batch.id);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (batch.status !== 'completed' || batch.request_counts.completed !== lines) throw new Error(`unexpected end: ${JSON.stringify(batch)}`);
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    const peakMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) / 1024;
+    return { peakMb, linesPerSecond: lines / seconds };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const results = {};
+for (let run = 0; run < RUNS; run++) {
+  for (const size of SIZES) {
+    const r = await runOnce(size);
+    (results[size] ??= []).push(r);
+    console.log(`run ${run + 1} size ${size}: peak RSS ${r.peakMb.toFixed(1)} MB, ${Math.round(r.linesPerSecond)} lines/s`);
+  }
+}
+const peak = Object.fromEntries(SIZES.map((s) => [s, median(results[s].map((r) => r.peakMb))]));
+const rate = Object.fromEntries(SIZES.map((s) => [s, median(results[s].map((r) => r.linesPerSecond))]));
+const ratio = peak[50_000] / peak[500];
+console.log(
+  `executor memory: median peak RSS ${peak[500].toFixed(1)} MB (500 lines) vs ${peak[50_000].toFixed(1)} MB (50,000 lines): ratio ${ratio.toFixed(2)} (target ≤ 1.10, "flat"); ` +
+    `median ${Math.round(rate[500])} / ${Math.round(rate[50_000])} lines/s`,
+);
