@@ -307,6 +307,32 @@ describe('gateway-executed batches, other endpoints and failures', () => {
     expect(chat.log).toHaveLength(0);
   });
 
+  it('executes hosted_vllm/ and ollama/ deployments, whose api_base may leave out /v1', async () => {
+    const base = chat.url.replace(/\/v1$/, '');
+    gw = await startGateway({
+      yaml: `
+model_list:
+  - model_name: vllm
+    litellm_params: { model: hosted_vllm/meta-llama/Llama-3.1-8B-Instruct, api_base: ${base}, api_key: sk-upstream }
+  - model_name: ollama
+    litellm_params: { model: ollama/llama3.1, api_base: ${chat.url}, api_key: sk-upstream }
+general_settings:
+  master_key: sk-master-executor
+`,
+    });
+    const openai = client(gw.url);
+    for (const group of ['vllm', 'ollama']) {
+      const created = await submit(openai, chatLines(3, group), group);
+      const { batch } = await waitFor(openai, created.id);
+      expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 3, completed: 3, failed: 0 } });
+      expectEchoes(await linesOf(openai, batch.output_file_id));
+    }
+    expect(chat.log.map((r) => [r.path, r.body?.['model']])).toEqual([
+      ...Array(3).fill(['/v1/chat/completions', 'meta-llama/Llama-3.1-8B-Instruct']),
+      ...Array(3).fill(['/v1/chat/completions', 'llama3.1']),
+    ]);
+  });
+
   it('routes around a failing deployment of the group (health-aware spread)', async () => {
     const broken = await startFakeChat({ apiKey: 'sk-upstream' });
     broken.setFault({ action: { status: 503 } });
