@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
 
 export function openSqlite(dataDir: string): Kysely<Database> {
@@ -13,5 +13,35 @@ export function openSqlite(dataDir: string): Kysely<Database> {
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+}
+
+/** Statements kept for reuse: every distinct query the repositories run, with room to spare. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares a statement for every query, and each better-sqlite3 statement holds native
+ * memory until its small JS wrapper is collected, which V8 does lazily since it cannot see that
+ * memory: a gateway-executed batch storing one result per line piled them up by the hundred
+ * thousand. Statements are reused by their SQL text instead (safe: better-sqlite3 runs one at a
+ * time, and no repository streams rows with `iterate`).
+ */
+function withStatementCache(database: Sqlite.Database): SqliteDatabase {
+  const cache = new Map<string, Sqlite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare: (sql: string) => {
+      const cached = cache.get(sql);
+      if (cached !== undefined) {
+        // Most recently used last, so the oldest is the one evicted.
+        cache.delete(sql);
+        cache.set(sql, cached);
+        return cached;
+      }
+      const statement = database.prepare(sql);
+      cache.set(sql, statement);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      return statement;
+    },
+  };
 }
