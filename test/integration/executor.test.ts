@@ -249,20 +249,6 @@ general_settings:
     }
     expect(chat.log).toHaveLength(0);
   });
-});
-
-describe('gateway-executed batches, other endpoints and failures', () => {
-  let chat: FakeChat;
-  let gw: InProcessGateway | undefined;
-
-  beforeEach(async () => {
-    chat = await startFakeChat({ apiKey: 'sk-upstream' });
-  });
-  afterEach(async () => {
-    await gw?.close();
-    gw = undefined;
-    await chat.close();
-  });
 
   it('runs /v1/embeddings and /v1/responses batches', async () => {
     gw = await startGateway({ yaml: executedYaml(chat.url) });
