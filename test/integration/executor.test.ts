@@ -100,6 +100,8 @@ describe('gateway-executed batches', () => {
     const openai = client(gw.url);
     const created = await submit(openai, chatLines(200));
     await waitFor(openai, created.id, (b) => (b.request_counts?.completed ?? 0) >= 8);
+    // The executor still reads the input: it cannot be deleted under it.
+    await expect(openai.files.delete(created.input_file_id)).rejects.toMatchObject({ status: 400, param: 'file_id' });
     const cancelling = await openai.batches.cancel(created.id);
     expect(['cancelling', 'cancelled']).toContain(cancelling.status);
     const { batch } = await waitFor(openai, created.id);
@@ -117,6 +119,8 @@ describe('gateway-executed batches', () => {
     // Nothing was dispatched after the cancel beyond what was already in flight (4 at most).
     const sent = chat.log.filter((r) => r.route === '/chat/completions').length;
     expect(sent).toBe(output.length);
+    // Once it has ended, the input goes like any file.
+    expect(await openai.files.delete(created.input_file_id)).toMatchObject({ deleted: true });
   });
 
   it('the completion window ends the batch expired, with partial output', async () => {

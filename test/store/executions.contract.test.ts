@@ -116,6 +116,16 @@ for (const backend of backends) {
         expect(await ids(T0 + 3, 10)).toEqual([]);
         expect((await store.executions.listCreatedSince(T0 + 2, 1))[0]).toEqual(execution('e4', { createdAtMs: T0 + 2 }));
       });
+
+      it('counts the executions not yet ended that read an input', async () => {
+        await store.executions.insert(execution('a', { inputRef: 'inputs/f1.jsonl' }));
+        await store.executions.insert(execution('b', { inputRef: 'inputs/f1.jsonl', status: 'in_progress' }));
+        await store.executions.insert(execution('c', { inputRef: 'inputs/f1.jsonl', status: 'completed' }));
+        await store.executions.insert(execution('d', { inputRef: 'inputs/f2.jsonl', status: 'cancelled' }));
+        expect(await store.executions.countActiveForInput('inputs/f1.jsonl')).toBe(2);
+        expect(await store.executions.countActiveForInput('inputs/f2.jsonl')).toBe(0);
+        expect(await store.executions.countActiveForInput('inputs/none.jsonl')).toBe(0);
+      });
     });
 
     describe('phase leases', () => {

@@ -5,6 +5,7 @@
  * outputs are blobs in the gateway's blob store, a "batch" is an execution row in the store, and
  * only `sendRequest` (and `probe`) reach the deployment.
  */
+import { GatewayError } from '../../errors/gateway-error.js';
 import { UpstreamError } from '../../errors/upstream-error.js';
 import type { Deployment } from '../deployment.js';
 import type { BlobStore } from '../ports/blob-store.js';
@@ -103,7 +104,15 @@ export function createExecutedAdapter(inner: ProviderAdapter, deps: ExecutedAdap
         throw err;
       }
     },
-    deleteFile: (ref) => deps.blobs.delete(ref),
+    deleteFile: async (ref) => {
+      // The executor reads its input until the batch's files are written.
+      if ((await deps.executions.countActiveForInput(ref)) > 0) {
+        throw new GatewayError('invalid_state', 'The file is the input of a batch that is still running; cancel the batch or wait for it to end, then delete the file.', {
+          param: 'file_id',
+        });
+      }
+      await deps.blobs.delete(ref);
+    },
     listFilesSince: async function* () {
       let n = 0;
       for await (const key of deps.blobs.list('inputs/')) {

@@ -140,6 +140,8 @@ export interface ExecutionRepository {
   /** Inserts a new execution; false (and nothing changed) when one exists for the batch already. */
   insert(execution: ExecutionRecord): Promise<boolean>;
   get(batchId: string): Promise<ExecutionRecord | undefined>;
+  /** How many executions not yet ended read this input blob. */
+  countActiveForInput(inputRef: string): Promise<number>;
   /** Executions created at or after `sinceMs`, newest first (for the reconciler's listing). */
   listCreatedSince(sinceMs: number, limit: number): Promise<ExecutionRecord[]>;
 

@@ -216,6 +216,16 @@ export function executionRepository(db: Kysely<Database>, options: { readonly sk
       return rows.map(executionFromRow);
     },
 
+    countActiveForInput: async (inputRef) => {
+      const row = await db
+        .selectFrom('executions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('input_ref', '=', inputRef)
+        .where('status', 'not in', ['completed', 'failed', 'expired', 'cancelled'])
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
     claimDue: async ({ nowMs, owner, leaseMs, limit }) => {
       if (limit <= 0) return [];
       const leaseOf = (r: ExecutionRow): ExecutionLease => ({ execution: executionFromRow(r), fence: { owner, token: r.lease_token } });
