@@ -30,7 +30,8 @@ async function runOnce(lines) {
     litellm_params: { model: openai/gpt-4o-mini, mock_response: "Hello from the benchmark", max_parallel_requests: 32 }
 general_settings:
   master_key: ${KEY}
-  max_batch_file_records: 100000
+  max_batch_file_records: 1000000
+  max_batch_file_size_mb: 1000
 `,
   );
   const child = spawn(process.execPath, [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/cli/main.js'), 'serve', '--config', config, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data')], {

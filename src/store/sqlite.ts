@@ -13,6 +13,9 @@ export function openSqlite(dataDir: string): Kysely<Database> {
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+  // A bounded page cache of 8 MB (better-sqlite3 builds SQLite with 16 MB), so the store's share
+  // of the process's memory does not depend on how much it has written.
+  database.pragma('cache_size = -8000');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }
 
