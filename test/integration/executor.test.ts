@@ -295,6 +295,14 @@ general_settings:
     ]);
     expect(batch.output_file_id).toBeNull();
     expect(chat.log).toHaveLength(0);
+
+    // An input blob that is gone fails the batch at once instead of being retried for ever.
+    const lost = await openai.files.create({ file: await toFile(Buffer.from(chatLines(3)), 'in.jsonl'), purpose: 'batch', target_model_names: 'local' } as OpenAI.FileCreateParams);
+    const [lostCopy] = await gw.gateway.store.files.copies(lost.id);
+    await gw.gateway.blobs.delete(lostCopy?.upstreamRef ?? '');
+    const orphan = await openai.batches.create({ input_file_id: lost.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const { batch: failed } = await waitFor(openai, orphan.id);
+    expect(failed).toMatchObject({ status: 'failed', errors: { data: [expect.objectContaining({ code: 'input_file_missing', param: 'input_file_id' })] } });
   });
 
   it('executes hosted_vllm/ and ollama/ deployments, whose api_base may leave out /v1', async () => {

@@ -14,7 +14,7 @@
 import type { BatchError } from '../../contracts/openai.js';
 import type { Deployment } from '../deployment.js';
 import type { DeploymentDirectory } from '../deployments/deployment-directory.js';
-import type { BlobStore } from '../ports/blob-store.js';
+import { BlobNotFoundError, type BlobStore } from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { ChunkLease, ExecutionLease, ExecutionPatch, ExecutionRecord } from '../ports/executions.js';
 import type { Logger } from '../ports/logger.js';
@@ -90,7 +90,15 @@ export class BatchExecutor {
   }
 
   private async validate(e: ExecutionRecord, lease: ExecutionLease, now: number, recheck: number, signal: AbortSignal): Promise<ExecutionPatch | 'released'> {
-    const input = await this.deps.blobs.open(e.inputRef, { signal });
+    const input = await this.deps.blobs.open(e.inputRef, { signal }).catch((err: unknown) => {
+      if (err instanceof BlobNotFoundError) return null;
+      throw err;
+    });
+    if (input === null) {
+      // Nothing to run: an input that is gone will not come back by retrying.
+      const errors: BatchError[] = [{ code: 'input_file_missing', message: 'The input file of this batch is no longer stored.', param: 'input_file_id', line: null }];
+      return { status: 'failed', errors, endedAtMs: now, nextStepAtMs: null };
+    }
     const outcome = await validateInput(input, e.endpoint, this.deps.settings.chunkLines, signal).finally(() => input.destroy());
     if (!outcome.ok) {
       this.deps.logger.info({ batchId: e.batchId, errors: outcome.errors.length }, 'executed batch failed validation');
