@@ -123,6 +123,22 @@ describe('gateway-executed batches', () => {
     expect(await openai.files.delete(created.input_file_id)).toMatchObject({ deleted: true });
   });
 
+  it('a small batch created while a large one runs does not wait for it (chunks are shared round-robin)', async () => {
+    chat.setLatency(20);
+    gw = await startGateway({ yaml: executedYaml(chat.url, '  executor_concurrency: 1\n') });
+    const openai = client(gw.url);
+    const large = await submit(openai, chatLines(300));
+    await waitFor(openai, large.id, (b) => (b.request_counts?.completed ?? 0) >= 10);
+    const small = await submit(openai, chatLines(10, 'local', 1000));
+    const { batch } = await waitFor(openai, small.id);
+    expect(batch.status).toBe('completed');
+    const meanwhile = await openai.batches.retrieve(large.id);
+    expect(meanwhile.status).toBe('in_progress');
+    expect(meanwhile.request_counts?.completed ?? 0).toBeLessThan(300);
+    await openai.batches.cancel(large.id);
+    await waitFor(openai, large.id);
+  });
+
   it('the completion window ends the batch expired, with partial output', async () => {
     let offset = 0;
     const clock = { now: () => Date.now() + offset };

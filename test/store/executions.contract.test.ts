@@ -219,7 +219,7 @@ for (const backend of backends) {
     });
 
     describe('chunks', () => {
-      it('claims chunks only of running executions without a stop reason, oldest execution first', async () => {
+      it('claims chunks only of running executions without a stop reason, round-robin over them, oldest first', async () => {
         await running('batch_b', 3, { createdAtMs: T0 + 2 });
         await running('batch_a', 2, { createdAtMs: T0 + 1 });
         await running('batch_stop', 2, { createdAtMs: T0 });
@@ -228,7 +228,7 @@ for (const backend of backends) {
         await store.executions.updateWith('batch_cancel', () => ({ status: 'cancelling', cancellingAtMs: T0 + 2 }), T0 + 2);
 
         const claimed = await store.executions.claimChunks({ nowMs: T0 + 10, owner: 'd1', leaseMs: LEASE, limit: 4 });
-        expect(chunkKeys(claimed)).toEqual(['batch_a#0', 'batch_a#1', 'batch_b#0', 'batch_b#1']);
+        expect(chunkKeys(claimed)).toEqual(['batch_a#0', 'batch_b#0', 'batch_a#1', 'batch_b#1']);
         expect(claimed[0]?.chunk).toEqual({ batchId: 'batch_a', chunkNo: 0, firstLine: 0, lineCount: 10, byteStart: 0, state: 'todo' });
         expect(claimed[3]?.chunk).toEqual({ batchId: 'batch_b', chunkNo: 1, firstLine: 10, lineCount: 10, byteStart: 1_000, state: 'todo' });
         expect(claimed.every((l) => l.fence.owner === 'd1' && l.fence.token > 0)).toBe(true);

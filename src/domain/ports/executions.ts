@@ -166,7 +166,9 @@ export interface ExecutionRepository {
 
   /**
    * Leases `todo` chunks of executions that are `in_progress` with no stop reason, whose lease is
-   * free or expired; oldest execution first, then chunk order.
+   * free or expired, round-robin over executions (every execution's chunk n before any chunk
+   * n + 1; among equals, the oldest execution first), so a small batch created while a large one
+   * runs does not wait for the large one to end.
    */
   claimChunks(input: ClaimInput): Promise<ChunkLease[]>;
   /** Extends a chunk lease to `untilMs`; false when it was lost. */

@@ -173,7 +173,7 @@ export function executionRepository(db: Kysely<Database>, options: { readonly sk
     return Number(result.numUpdatedRows) === 1;
   };
 
-  /** The chunk claim's candidates, oldest execution first, then chunk order. */
+  /** The chunk claim's candidates, round-robin over executions: chunk order first, then oldest execution. */
   const chunkCandidates = (executor: Kysely<Database>, nowMs: number, limit: number) =>
     executor
       .selectFrom('execution_chunks')
@@ -182,9 +182,9 @@ export function executionRepository(db: Kysely<Database>, options: { readonly sk
       .where('executions.status', '=', 'in_progress')
       .where('executions.stop_reason', 'is', null)
       .where(chunkClaimable(nowMs))
+      .orderBy('execution_chunks.chunk_no')
       .orderBy('executions.created_at_ms')
       .orderBy('execution_chunks.batch_id')
-      .orderBy('execution_chunks.chunk_no')
       .limit(limit);
 
   return {
@@ -361,7 +361,7 @@ export function executionRepository(db: Kysely<Database>, options: { readonly sk
             .where(chunkClaimable(nowMs))
             .returningAll()
             .execute();
-          // Back in the claim's order (oldest execution first, then chunk order).
+          // Back in the claim's order (chunk order, then oldest execution).
           const rank = new Map(due.map((d, i) => [`${d.batch_id}\u0000${d.chunk_no}`, i]));
           const at = (r: ChunkRow): number => rank.get(`${r.batch_id}\u0000${r.chunk_no}`) ?? 0;
           return rows.sort((a, b) => at(a) - at(b)).map(leaseOf);
