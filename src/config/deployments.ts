@@ -136,6 +136,11 @@ function readDeployment(
     diag.problem(`${keyPath(paramsPath, 'model')} must be '<provider>/<model>' with both parts non-empty`);
     return undefined;
   }
+  if (provider === 'hosted_vllm' && typeof params.mapping['api_base'] !== 'string') {
+    // A self-hosted server has no default address; without one every batch would fail at its first line.
+    diag.problem(`${keyPath(paramsPath, 'api_base')} is required for hosted_vllm (model_name '${modelGroup}'): the URL of the vLLM server, e.g. http://localhost:8000/v1`);
+    return undefined;
+  }
   if (options.knownProviders !== undefined && !options.knownProviders.includes(provider)) {
     diag.warn(
       `${path} (model_name '${modelGroup}'): provider '${provider}' is not supported by batchgate; ` +

@@ -95,7 +95,9 @@ describe('provider parsing', () => {
     ['openai/gpt-4o', 'openai', 'openai', 'gpt-4o'],
     ['azure/gpt-4o', 'azure_ai', 'azure_ai', 'azure/gpt-4o'],
   ])('%s with custom_llm_provider %s → %s + %s', async (model, custom, provider, upstreamModel) => {
-    const params = custom === undefined ? { model } : { model, custom_llm_provider: custom };
+    // A self-hosted server has no default address, so a hosted_vllm deployment names one.
+    const base = provider === 'hosted_vllm' ? { api_base: 'http://vllm:8000/v1' } : {};
+    const params = custom === undefined ? { model, ...base } : { model, custom_llm_provider: custom, ...base };
     const [deployment] = (await load([{ params }])).deployments;
     expect(deployment).toMatchObject({ provider, upstreamModel });
   });

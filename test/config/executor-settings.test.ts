@@ -80,6 +80,15 @@ router_settings: { num_retries: many }
 });
 
 describe('per-deployment keys of gateway-executed batches', () => {
+  it('stops start-up when a hosted_vllm deployment has no api_base, naming it and the fix', async () => {
+    const problems = await problemsOf(load(`
+model_list:
+  - model_name: llama
+    litellm_params: { model: hosted_vllm/meta-llama/Llama-3.1-8B }
+`));
+    expect(problems).toEqual([expect.stringMatching(/model_list\[0\]\.litellm_params\.api_base is required for hosted_vllm \(model_name 'llama'\).*http:\/\/localhost:8000\/v1/)]);
+  });
+
   it('accepts them, makes limits from the environment numbers, and warns about nothing', async () => {
     const config = await load(
       `
