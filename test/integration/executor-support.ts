@@ -101,3 +101,27 @@ general_settings:
   executor_chunk_lines: 10
   executor_retry_max_wait_seconds: 0.05
 ${extra}`;
+
+/**
+ * `yaml` (an `executedYaml`) with a second gateway-executed deployment of the group `local` at
+ * `apiBase`, its extra `litellm_params` lines, top-level sections `before` general_settings, and
+ * extra general `settings`.
+ */
+export const withSecondDeployment = (
+  yaml: string,
+  apiBase: string,
+  params: readonly string[],
+  extra: { readonly before?: string; readonly settings?: string } = {},
+): string =>
+  yaml.replace(
+    'general_settings:\n',
+    `  - model_name: local
+    litellm_params:
+      model: openai/llama-3-8b
+      api_base: ${apiBase}
+      api_key: sk-upstream
+${params.map((p) => `      ${p}\n`).join('')}    model_info:
+      batch_execution: gateway
+${extra.before ?? ''}general_settings:
+${extra.settings ?? ''}`,
+  );

@@ -17,6 +17,7 @@ import {
   expectEchoes,
   executedYaml,
   linesOf,
+  withSecondDeployment,
   submit,
   waitFor,
 } from './executor-support.js';
@@ -169,7 +170,6 @@ describe('gateway-executed batches', () => {
       'max_parallel_requests: 1\n      input_cost_per_token: 0.001\n      output_cost_per_token: 0.001',
     );
     gw = await startGateway({ yaml, worker: true });
-    const admin = client(gw.url);
     const keyResponse = await fetch(`${gw.url}/key/generate`, {
       method: 'POST',
       headers: { authorization: 'Bearer sk-master-executor', 'content-type': 'application/json' },
@@ -196,24 +196,12 @@ describe('gateway-executed batches', () => {
       if (spend === 0) await new Promise((r) => setTimeout(r, 50));
     }
     expect(spend).toBeCloseTo(output.length * 0.005, 6);
-    void admin;
   });
 
   it('spreads the lines of a group over its executing deployments by weight', async () => {
     const other = await startFakeChat({ apiKey: 'sk-upstream' });
     try {
-      const yaml = executedYaml(chat.url).replace(
-        'general_settings:',
-        `  - model_name: local
-    litellm_params:
-      model: openai/llama-3-8b
-      api_base: ${other.url}
-      api_key: sk-upstream
-      weight: 3
-    model_info:
-      batch_execution: gateway
-general_settings:`,
-      );
+      const yaml = withSecondDeployment(executedYaml(chat.url), other.url, ['weight: 3']);
       gw = await startGateway({ yaml });
       const openai = client(gw.url);
       const created = await submit(openai, chatLines(80));
@@ -351,23 +339,10 @@ general_settings:
     const broken = await startFakeChat({ apiKey: 'sk-upstream' });
     broken.setFault({ action: { status: 503 } });
     try {
-      const yaml = executedYaml(chat.url).replace(
-        'general_settings:',
-        `  - model_name: local
-    litellm_params:
-      model: openai/llama-3-8b
-      api_base: ${broken.url}
-      api_key: sk-upstream
-      weight: 10
-      max_parallel_requests: 1
-    model_info:
-      batch_execution: gateway
-router_settings:
-  allowed_fails: 2
-  cooldown_time: 60
-general_settings:
-  executor_concurrency: 1`,
-      );
+      const yaml = withSecondDeployment(executedYaml(chat.url), broken.url, ['weight: 10', 'max_parallel_requests: 1'], {
+        before: 'router_settings:\n  allowed_fails: 2\n  cooldown_time: 60\n',
+        settings: '  executor_concurrency: 1\n',
+      });
       gw = await startGateway({ yaml });
       const openai = client(gw.url);
       const created = await submit(openai, chatLines(100));

@@ -16,6 +16,7 @@ import type { ChunkLease, ExecutionRecord, ExecutionRepository, StopReason } fro
 import type { Owner } from '../principal.js';
 import type { BudgetGuard } from './budget-guard.js';
 import type { DeploymentLimiter } from './deployment-limiter.js';
+import { normaliseUrl } from '../lines/batch-file-inspector.js';
 import { inputLines } from './input-lines.js';
 import { sendLine, type SendDeps } from './send-line.js';
 
@@ -109,8 +110,6 @@ export async function runChunk(
   }
   return (await deps.executions.finishChunk(lease)) ? 'done' : 'lease-lost';
 }
-
-const normaliseUrl = (url: string): string => (url.startsWith('/v1/') ? url : `/v1${url}`);
 
 /** Whether dispatch must stop, re-read at most every `STOP_CHECK_MS`; records why when it finds out first. */
 function stopCheck(deps: ChunkDeps, execution: ExecutionRecord, owner: Owner): () => Promise<boolean> {

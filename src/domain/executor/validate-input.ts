@@ -7,6 +7,7 @@
  */
 import type { BatchError } from '../../contracts/openai.js';
 import { GatewayError } from '../../errors/gateway-error.js';
+import { normaliseUrl } from '../lines/batch-file-inspector.js';
 import type { ChunkRecord } from '../ports/executions.js';
 import { inputLines } from './input-lines.js';
 
@@ -18,30 +19,32 @@ export type ValidationOutcome =
   | { readonly ok: false; readonly errors: BatchError[] };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const normaliseUrl = (url: string): string => (url.startsWith('/v1/') ? url : `/v1${url}`);
 
-/** The problem with one line, or null when it is a request the executor can send. */
-export function lineProblem(text: string, endpoint: string): Omit<BatchError, 'line'> | null {
+type LineProblem = Omit<BatchError, 'line'>;
+
+/** The problem with one line, or the custom_id of a request the executor can send (one parse). */
+export function lineProblem(text: string, endpoint: string): { readonly problem: LineProblem } | { readonly customId: string } {
+  const problem = (p: LineProblem) => ({ problem: p });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return { code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null };
+    return problem({ code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null });
   }
-  if (!isObject(parsed)) return { code: 'invalid_json_line', message: 'This line is not a JSON object.', param: null };
+  if (!isObject(parsed)) return problem({ code: 'invalid_json_line', message: 'This line is not a JSON object.', param: null });
   const { custom_id: customId, method, url, body } = parsed;
   if (typeof customId !== 'string' || customId === '') {
-    return { code: 'missing_required_parameter', message: "Missing required parameter: 'custom_id'.", param: 'custom_id' };
+    return problem({ code: 'missing_required_parameter', message: "Missing required parameter: 'custom_id'.", param: 'custom_id' });
   }
-  if (method !== 'POST') return { code: 'invalid_method', message: "Invalid value for 'method': only POST is supported.", param: 'method' };
+  if (method !== 'POST') return problem({ code: 'invalid_method', message: "Invalid value for 'method': only POST is supported.", param: 'method' });
   if (typeof url !== 'string' || normaliseUrl(url) !== endpoint) {
-    return { code: 'mismatched_url', message: `The url of this request does not match the batch's endpoint '${endpoint}'.`, param: 'url' };
+    return problem({ code: 'mismatched_url', message: `The url of this request does not match the batch's endpoint '${endpoint}'.`, param: 'url' });
   }
-  if (!isObject(body)) return { code: 'missing_required_parameter', message: "Missing required parameter: 'body' (an object).", param: 'body' };
+  if (!isObject(body)) return problem({ code: 'missing_required_parameter', message: "Missing required parameter: 'body' (an object).", param: 'body' });
   if (body['stream'] === true) {
-    return { code: 'invalid_value', message: "'body.stream' cannot be true in a batch request.", param: 'body.stream' };
+    return problem({ code: 'invalid_value', message: "'body.stream' cannot be true in a batch request.", param: 'body.stream' });
   }
-  return null;
+  return { customId };
 }
 
 export async function validateInput(source: AsyncIterable<Uint8Array>, endpoint: string, chunkLines: number, signal: AbortSignal): Promise<ValidationOutcome> {
@@ -52,7 +55,8 @@ export async function validateInput(source: AsyncIterable<Uint8Array>, endpoint:
   try {
     for await (const line of inputLines(source)) {
       signal.throwIfAborted();
-      const problem = lineProblem(line.text, endpoint) ?? duplicateOf(line.text, seen);
+      const checked = lineProblem(line.text, endpoint);
+      const problem = 'problem' in checked ? checked.problem : duplicateOf(checked.customId, seen);
       if (problem !== null) errors.push({ ...problem, line: line.lineNo });
       if (errors.length >= MAX_LINE_ERRORS) break;
       if (total % chunkLines === 0) chunks.push({ batchId: '', chunkNo: chunks.length, firstLine: total, lineCount: 0, byteStart: line.byteStart });
@@ -70,8 +74,7 @@ export async function validateInput(source: AsyncIterable<Uint8Array>, endpoint:
 }
 
 /** A custom_id seen before on a valid line; remembers this one. */
-function duplicateOf(text: string, seen: Set<string>): Omit<BatchError, 'line'> | null {
-  const customId = (JSON.parse(text) as { custom_id: string }).custom_id;
+function duplicateOf(customId: string, seen: Set<string>): LineProblem | null {
   if (seen.has(customId)) return { code: 'duplicate_custom_id', message: `The custom_id '${customId}' is not unique in the file.`, param: 'custom_id' };
   seen.add(customId);
   return null;

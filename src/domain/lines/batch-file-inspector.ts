@@ -31,7 +31,7 @@ export interface InspectionResult {
 
 const ENDPOINTS: ReadonlySet<string> = new Set(BATCH_ENDPOINTS);
 /** Azure's classic examples name endpoints without the /v1 prefix; both spellings are accepted. */
-const normaliseUrl = (url: string): string => (url.startsWith('/v1/') ? url : `/v1${url}`);
+export const normaliseUrl = (url: string): string => (url.startsWith('/v1/') ? url : `/v1${url}`);
 
 const lineError = (code: ErrorCode, lineNo: number, message: string, param: string | null = null): GatewayError =>
   new GatewayError(code, `Line ${lineNo}: ${message} The file was not stored.`, { param });

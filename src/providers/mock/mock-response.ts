@@ -6,22 +6,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { InferenceRequest, InferenceResponse, ProviderAdapter } from '../../domain/ports/provider-adapter.js';
+import { estimateInputTokens } from '../../domain/limits/token-estimate.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 
-/** About four characters per token, as OpenAI's rule of thumb; at least one. */
-const tokensOf = (text: string): number => Math.max(1, Math.ceil(text.length / 4));
-
-const promptText = (body: Readonly<Record<string, unknown>>): string => {
-  const parts = [body['messages'], body['prompt'], body['input']];
-  return parts.map((p) => (p === undefined ? '' : typeof p === 'string' ? p : JSON.stringify(p))).join('');
-};
+/** The gateway's own token estimate (the one rate limits charge), at least one. */
+const tokensOf = (body: Readonly<Record<string, unknown>>): number => Math.max(1, estimateInputTokens(body));
 
 const id = (prefix: string): string => `${prefix}${randomBytes(12).toString('hex')}`;
 
 export function mockAnswer(request: InferenceRequest, text: string, nowSeconds: number): unknown {
   const model = typeof request.body['model'] === 'string' ? request.body['model'] : 'mock';
-  const promptTokens = tokensOf(promptText(request.body));
-  const completionTokens = tokensOf(text);
+  const promptTokens = tokensOf(request.body);
+  const completionTokens = tokensOf({ prompt: text });
   const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
   switch (request.url) {
     case '/v1/chat/completions':
