@@ -18,6 +18,7 @@ import type {
   ExecutionRepository,
   ExecutionResult,
 } from '../../domain/ports/executions.js';
+import { claimLeases } from './lease-claim.js';
 import type { Database, ExecutionChunksTable, ExecutionResultsTable, ExecutionsTable } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 
@@ -229,55 +230,44 @@ export function executionRepository(db: Kysely<Database>, options: { readonly sk
     claimDue: async ({ nowMs, owner, leaseMs, limit }) => {
       if (limit <= 0) return [];
       const leaseOf = (r: ExecutionRow): ExecutionLease => ({ execution: executionFromRow(r), fence: { owner, token: r.lease_token } });
-      if (options.skipLocked) {
-        return db.transaction().execute(async (trx) => {
-          const due = await trx
+      const rows = await claimLeases(db, {
+        skipLocked: options.skipLocked,
+        candidates: (executor, lock) => {
+          const query = executor
             .selectFrom('executions')
-            .select('batch_id')
+            .select(['batch_id', 'lease_token'])
             .where(executionClaimable(nowMs))
             .orderBy('next_step_at_ms')
             .orderBy('batch_id')
-            .limit(limit)
-            .forUpdate()
-            .skipLocked()
-            .execute();
-          if (due.length === 0) return [];
-          const rows = await trx
+            .limit(limit);
+          return (lock ? query.forUpdate().skipLocked() : query).execute();
+        },
+        takeAll: async (trx, due) =>
+          (
+            await trx
+              .updateTable('executions')
+              .set((eb) => ({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: eb('lease_token', '+', 1) }))
+              .where(
+                'batch_id',
+                'in',
+                due.map((d) => d.batch_id),
+              )
+              // Re-checked under the row locks: a row that stopped being claimable is left alone.
+              .where(executionClaimable(nowMs))
+              .returningAll()
+              .execute()
+          ).sort(byDue),
+        takeOne: (executor, candidate) =>
+          executor
             .updateTable('executions')
-            .set((eb) => ({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: eb('lease_token', '+', 1) }))
-            .where(
-              'batch_id',
-              'in',
-              due.map((d) => d.batch_id),
-            )
-            // Re-checked under the row locks: a row that stopped being claimable is left alone.
+            .set({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: candidate.lease_token + 1 })
+            .where('batch_id', '=', candidate.batch_id)
+            .where('lease_token', '=', candidate.lease_token)
             .where(executionClaimable(nowMs))
             .returningAll()
-            .execute();
-          return rows.sort(byDue).map(leaseOf);
-        });
-      }
-      const due = await db
-        .selectFrom('executions')
-        .select(['batch_id', 'lease_token'])
-        .where(executionClaimable(nowMs))
-        .orderBy('next_step_at_ms')
-        .orderBy('batch_id')
-        .limit(limit)
-        .execute();
-      const leases: ExecutionLease[] = [];
-      for (const candidate of due) {
-        const row = await db
-          .updateTable('executions')
-          .set({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: candidate.lease_token + 1 })
-          .where('batch_id', '=', candidate.batch_id)
-          .where('lease_token', '=', candidate.lease_token)
-          .where(executionClaimable(nowMs))
-          .returningAll()
-          .executeTakeFirst();
-        if (row !== undefined) leases.push(leaseOf(row));
-      }
-      return leases;
+            .executeTakeFirst(),
+      });
+      return rows.map(leaseOf);
     },
 
     release: async (batchId, fence, patch, nowMs) => {
@@ -347,12 +337,15 @@ export function executionRepository(db: Kysely<Database>, options: { readonly sk
     claimChunks: async ({ nowMs, owner, leaseMs, limit }) => {
       if (limit <= 0) return [];
       const leaseOf = (r: ChunkRow): ChunkLease => ({ chunk: chunkFromRow(r), fence: { owner, token: r.lease_token } });
-      if (options.skipLocked) {
-        return db.transaction().execute(async (trx) => {
-          // Only the chunk rows are locked: the execution rows stay free for the phase worker.
-          const due = await chunkCandidates(trx, nowMs, limit).forUpdate('execution_chunks').skipLocked().execute();
-          if (due.length === 0) return [];
-          const rows = await trx
+      const rows = await claimLeases(db, {
+        skipLocked: options.skipLocked,
+        // Only the chunk rows are locked: the execution rows stay free for the phase worker.
+        candidates: (executor, lock) => {
+          const query = chunkCandidates(executor, nowMs, limit);
+          return (lock ? query.forUpdate('execution_chunks').skipLocked() : query).execute();
+        },
+        takeAll: async (trx, due) => {
+          const taken = await trx
             .updateTable('execution_chunks')
             .set((eb) => ({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: eb('lease_token', '+', 1) }))
             .where((eb) =>
@@ -364,24 +357,20 @@ export function executionRepository(db: Kysely<Database>, options: { readonly sk
           // Back in the claim's order (chunk order, then oldest execution).
           const rank = new Map(due.map((d, i) => [`${d.batch_id}\u0000${d.chunk_no}`, i]));
           const at = (r: ChunkRow): number => rank.get(`${r.batch_id}\u0000${r.chunk_no}`) ?? 0;
-          return rows.sort((a, b) => at(a) - at(b)).map(leaseOf);
-        });
-      }
-      const due = await chunkCandidates(db, nowMs, limit).execute();
-      const leases: ChunkLease[] = [];
-      for (const candidate of due) {
-        const row = await db
-          .updateTable('execution_chunks')
-          .set({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: candidate.lease_token + 1 })
-          .where('batch_id', '=', candidate.batch_id)
-          .where('chunk_no', '=', candidate.chunk_no)
-          .where('lease_token', '=', candidate.lease_token)
-          .where(chunkClaimable(nowMs))
-          .returningAll()
-          .executeTakeFirst();
-        if (row !== undefined) leases.push(leaseOf(row));
-      }
-      return leases;
+          return taken.sort((a, b) => at(a) - at(b));
+        },
+        takeOne: (executor, candidate) =>
+          executor
+            .updateTable('execution_chunks')
+            .set({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: candidate.lease_token + 1 })
+            .where('batch_id', '=', candidate.batch_id)
+            .where('chunk_no', '=', candidate.chunk_no)
+            .where('lease_token', '=', candidate.lease_token)
+            .where(chunkClaimable(nowMs))
+            .returningAll()
+            .executeTakeFirst(),
+      });
+      return rows.map(leaseOf);
     },
 
     renewChunk: (lease, untilMs) => fencedChunk(lease, { lease_expires_at_ms: untilMs }),

@@ -1,32 +1,34 @@
 /**
  * The worker's poll schedule and leases. A claim picks due batches whose lease is free or expired
- * and takes each with a compare-and-set that bumps its fencing token; on PostgreSQL the candidates
- * are first locked with `FOR UPDATE SKIP LOCKED`, so concurrent workers pick disjoint batches
- * instead of colliding on the same rows. (SQLite has one writer; the compare-and-set suffices.)
+ * and takes each with a bump of its fencing token (`lease-claim.ts`: `FOR UPDATE SKIP LOCKED` on
+ * PostgreSQL, a compare-and-set on SQLite).
  */
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { PollLease, PollRepository } from '../../domain/ports/store.js';
-import type { Database } from '../schema.js';
+import type { BatchesTable, Database } from '../schema.js';
+import { claimLeases } from './lease-claim.js';
 import { batchFromRow } from './batches.js';
 
 export function pollRepository(db: Kysely<Database>, options: { readonly skipLocked: boolean }): PollRepository {
   return {
     claimDue: async ({ nowMs, limit, owner, leaseMs }) => {
-      if (options.skipLocked) {
-        return db.transaction().execute(async (trx) => {
-          const due = await trx
+      const free = (eb: ExpressionBuilder<Database, 'batches'>) => eb.or([eb('lease_expires_at_ms', 'is', null), eb('lease_expires_at_ms', '<', nowMs)]);
+      const leaseOf = (r: Selectable<BatchesTable>): PollLease => ({ batch: batchFromRow(r), fence: { owner, token: r.lease_token }, attempts: r.poll_attempts });
+      const rows = await claimLeases(db, {
+        skipLocked: options.skipLocked,
+        candidates: (executor, lock) => {
+          const query = executor
             .selectFrom('batches')
-            .select('id')
+            .select(['id', 'lease_token'])
             .where('state', '=', 'ready')
             .where('next_poll_at_ms', '<=', nowMs)
-            .where((eb) => eb.or([eb('lease_expires_at_ms', 'is', null), eb('lease_expires_at_ms', '<', nowMs)]))
+            .where(free)
             .orderBy('next_poll_at_ms')
-            .limit(limit)
-            .forUpdate()
-            .skipLocked()
-            .execute();
-          if (due.length === 0) return [];
-          const rows = await trx
+            .limit(limit);
+          return (lock ? query.forUpdate().skipLocked() : query).execute();
+        },
+        takeAll: (trx, due) =>
+          trx
             .updateTable('batches')
             .set((eb) => ({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: eb('lease_token', '+', 1) }))
             .where(
@@ -35,32 +37,18 @@ export function pollRepository(db: Kysely<Database>, options: { readonly skipLoc
               due.map((d) => d.id),
             )
             .returningAll()
-            .execute();
-          return rows.map((r): PollLease => ({ batch: batchFromRow(r), fence: { owner, token: r.lease_token }, attempts: r.poll_attempts }));
-        });
-      }
-      const due = await db
-        .selectFrom('batches')
-        .select(['id', 'lease_token'])
-        .where('state', '=', 'ready')
-        .where('next_poll_at_ms', '<=', nowMs)
-        .where((eb) => eb.or([eb('lease_expires_at_ms', 'is', null), eb('lease_expires_at_ms', '<', nowMs)]))
-        .orderBy('next_poll_at_ms')
-        .limit(limit)
-        .execute();
-      const leases: PollLease[] = [];
-      for (const candidate of due) {
-        const row = await db
-          .updateTable('batches')
-          .set({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: candidate.lease_token + 1 })
-          .where('id', '=', candidate.id)
-          .where('lease_token', '=', candidate.lease_token)
-          .where((eb) => eb.or([eb('lease_expires_at_ms', 'is', null), eb('lease_expires_at_ms', '<', nowMs)]))
-          .returningAll()
-          .executeTakeFirst();
-        if (row !== undefined) leases.push({ batch: batchFromRow(row), fence: { owner, token: row.lease_token }, attempts: row.poll_attempts });
-      }
-      return leases;
+            .execute(),
+        takeOne: (executor, candidate) =>
+          executor
+            .updateTable('batches')
+            .set({ lease_owner: owner, lease_expires_at_ms: nowMs + leaseMs, lease_token: candidate.lease_token + 1 })
+            .where('id', '=', candidate.id)
+            .where('lease_token', '=', candidate.lease_token)
+            .where(free)
+            .returningAll()
+            .executeTakeFirst(),
+      });
+      return rows.map(leaseOf);
     },
 
     release: async (id, fence, next) => {
