@@ -5,12 +5,14 @@
  */
 import { Agent } from 'undici';
 import type { Deployment } from '../domain/deployment.js';
+import type { Clock } from '../domain/ports/clock.js';
 import type { ProviderAdapter, ProviderRegistry } from '../domain/ports/provider-adapter.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { createAzureAdapter } from './azure/adapter.js';
 import { createHostedVllmAdapter, createOllamaAdapter, createOpenAIAdapter } from './openai/adapter.js';
 import { withMockResponse } from './mock/mock-response.js';
 import type { UpstreamCallObserver } from './shared/call-report.js';
+import { ProviderConfigError } from './shared/config-error.js';
 import type { AdapterDeps } from './shared/deps.js';
 
 type AdapterFactory = (deployment: Deployment, deps: AdapterDeps) => ProviderAdapter;
@@ -34,9 +36,16 @@ export interface ProviderRegistryDeps {
   readonly timeoutMs: number;
   /** Told about every upstream call of every adapter (metrics). */
   readonly observer?: UpstreamCallObserver | undefined;
+  readonly clock?: Clock | undefined;
 }
 
 export interface ClosableProviderRegistry extends ProviderRegistry {
+  /**
+   * Builds every deployment's adapter once and returns what stops one from working (an unknown
+   * provider, a missing bucket or role), each naming the deployment: compose refuses to start
+   * on any, so a broken deployment is found at start-up rather than at its first request.
+   */
+  problems(deployments: readonly Deployment[]): string[];
   /** Closes every pooled upstream connection; call once on shutdown. */
   close(): Promise<void>;
 }
@@ -55,16 +64,30 @@ export const createProviderRegistry = (deps: ProviderRegistryDeps): ClosableProv
         `provider '${deployment.provider}' is not supported by this build (deployment '${deployment.id}'); supported: ${PROVIDER_KINDS.join(', ')}`,
       );
     }
-    const built = FACTORIES[deployment.provider](deployment, { timeoutMs: deps.timeoutMs, dispatcher, observer: deps.observer });
+    const built = FACTORIES[deployment.provider](deployment, { timeoutMs: deps.timeoutMs, dispatcher, observer: deps.observer, clock: deps.clock });
     const mock = deployment.params['mock_response'];
     const adapter = typeof mock === 'string' ? withMockResponse(built, mock) : built;
     adapters.set(deployment.id, adapter);
     return adapter;
   };
 
+  const problems = (deployments: readonly Deployment[]): string[] =>
+    deployments.flatMap((d) => {
+      const where = `deployment '${d.id}' (model_name '${d.modelGroup}', ${d.provider}/${d.upstreamModel})`;
+      if (!isProviderKind(d.provider)) return [];
+      try {
+        adapterFor(d);
+        return [];
+      } catch (err) {
+        if (err instanceof ProviderConfigError) return err.problems.map((p) => `${where}: ${p}`);
+        throw err;
+      }
+    });
+
   return {
     kinds: PROVIDER_KINDS,
     adapterFor,
+    problems,
     close: async () => {
       adapters.clear();
       await dispatcher.close();

@@ -33,6 +33,7 @@ import type { ServiceDeps } from '../domain/service-deps.js';
 import { createApp } from '../http/app.js';
 import { closeGracefully } from '../http/graceful-close.js';
 import { createProviderRegistry } from '../providers/registry.js';
+import { ConfigError } from '../config/errors.js';
 import { createStore } from '../store/create-store.js';
 import { InFlightRecords } from '../domain/recovery/in-flight.js';
 import { PendingReconciler } from '../domain/recovery/pending-reconciler.js';
@@ -96,15 +97,22 @@ export interface Gateway {
 export async function composeGateway(config: GatewayConfig, options: ComposeOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const spool = await claimSpoolDir(join(config.dataDir, 'spool'), logger);
-  const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const prometheus = config.metrics.enabled ? new PrometheusMetrics() : null;
   const metrics: Metrics = prometheus ?? noopMetrics;
   const providers = createProviderRegistry({
     timeoutMs: config.upstreamTimeoutMs,
+    clock,
     observer: (call) =>
       metrics.upstreamCall(call.deploymentId, directory.byId(call.deploymentId)?.modelGroup ?? '', call.operation, call.outcome, call.seconds),
   });
+  // Every adapter is built before anything is opened: a deployment that cannot work stops start-up.
+  const problems = providers.problems(config.deployments);
+  if (problems.length > 0) {
+    await providers.close();
+    throw new ConfigError(problems);
+  }
+  const spool = await claimSpoolDir(join(config.dataDir, 'spool'), logger);
+  const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const blobs = createBlobStore(config.blobs);
   let wakeExecutor = (): void => {};
   // Deployments with no batch API of their own get the gateway's executor behind the same port.

@@ -33,7 +33,7 @@ describe('createProviderRegistry', () => {
       cancelBatch: true,
     });
     const line = { custom_id: 'a', method: 'POST' as const, url: '/v1/chat/completions', body: { model: 'm' } };
-    expect(first.encodeInputLine(line)).toBe(line);
+    expect(first.encodeInputLine(line, 1)).toBe(line);
   });
 
   it('rebuilds the adapter when the deployment under an id changes (config reload)', () => {

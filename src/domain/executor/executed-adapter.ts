@@ -13,7 +13,7 @@ import { BlobNotFoundError } from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
 import { toSeconds } from '../ports/clock.js';
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionRecord, type ExecutionRepository } from '../ports/executions.js';
-import type { ProviderAdapter, ProviderCapabilities, ProviderRegistry, UpstreamBatch, UpstreamFile } from '../ports/provider-adapter.js';
+import { NO_LIMITS, type ProviderAdapter, type ProviderCapabilities, type ProviderRegistry, type UpstreamBatch, type UpstreamFile } from '../ports/provider-adapter.js';
 import { toUpstreamBatch } from './execution-object.js';
 import { executesInGateway } from './execution-mode.js';
 import { completionWindowMs } from './completion-window.js';
@@ -34,6 +34,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   deleteFile: true,
   listFiles: true,
   cancelBatch: true,
+  limits: NO_LIMITS,
 });
 
 /** Listing for the reconciler is bounded, as every adapter's is. */
@@ -74,6 +75,7 @@ export function createExecutedAdapter(inner: ProviderAdapter, deps: ExecutedAdap
     deployment,
     capabilities: CAPABILITIES,
     encodeInputLine: (line) => line,
+    openResults: (ref, opts) => inner.openResults(ref, opts),
     sendRequest: (request, opts) => inner.sendRequest(request, opts),
     probe: (opts) => inner.probe(opts),
 

@@ -22,7 +22,7 @@ export function rewriteLine(text: string, lineNo: number, adapter: ProviderAdapt
   try {
     const line = JSON.parse(text) as BatchInputLine;
     const body = model === null ? line.body : { ...line.body, model };
-    return Buffer.from(`${JSON.stringify(adapter.encodeInputLine({ ...line, body }))}\n`);
+    return Buffer.from(`${JSON.stringify(adapter.encodeInputLine({ ...line, body }, lineNo))}\n`);
   } catch (err) {
     // An adapter's own typed refusal already says what is wrong, safely for the client.
     if (err instanceof GatewayError) throw err;

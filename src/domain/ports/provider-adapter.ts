@@ -34,10 +34,18 @@ export interface ProviderCapabilities {
    */
   readonly fileStaging: 'files-api' | 'bucket' | 'gateway';
   /**
-   * The upstream's batch line format: 'openai' lines pass through untouched unless a model
-   * rewrite is needed; 'native' lines always go through `encodeInputLine`.
+   * The upstream's batch line format.
+   * - 'openai': lines pass through untouched unless a model rewrite is needed, the upstream keeps
+   *   each `custom_id`, and its output and error files are OpenAI-format files (`openFileContent`).
+   * - 'native': every line goes through `encodeInputLine` with its line number, which the adapter
+   *   writes into the upstream's own correlation field (Vertex `request.labels`, Bedrock
+   *   `recordId`, Anthropic `custom_id`); the gateway keeps line number → `custom_id` in the store.
+   *   Results come back through `openResults`, and the gateway writes the output and error files
+   *   itself (blob storage) before it reports a terminal status.
    */
   readonly lineFormat: 'openai' | 'native';
+  /** What one batch may hold on this upstream, checked before a file or batch is placed there. */
+  readonly limits: CapabilityLimits;
   /** Whether the upstream runs the batch ('native') or the gateway executes it line by line. */
   readonly batchExecution: 'native' | 'gateway';
   /** Operations the upstream lacks answer a 4xx that says so; these flags let callers ask first. */
@@ -46,6 +54,17 @@ export interface ProviderCapabilities {
   readonly listFiles: boolean;
   readonly cancelBatch: boolean;
 }
+
+/** Bounds of one batch on an upstream (null: no bound the gateway knows of). */
+export interface CapabilityLimits {
+  /** Fewest requests a batch may have (Bedrock refuses jobs under its minimum, commonly 100). */
+  readonly minLines: number | null;
+  readonly maxLines: number | null;
+  /** Largest input file, in bytes, as the gateway received it. */
+  readonly maxBytes: number | null;
+}
+
+export const NO_LIMITS: CapabilityLimits = Object.freeze({ minLines: null, maxLines: null, maxBytes: null });
 
 export interface UploadFileInput {
   readonly filename: string;
@@ -126,6 +145,24 @@ export interface UpstreamBatch {
   readonly inputFileRef: string | null;
 }
 
+/**
+ * One result of a 'native' batch, read back by `openResults` and already converted to OpenAI's
+ * shapes. The gateway adds the line's `id` and `custom_id` and decides the file it goes to.
+ */
+export interface UpstreamResultLine {
+  /** The line number `encodeInputLine` was given, decoded from the upstream's correlation field. */
+  readonly lineNo: number;
+  /**
+   * The answer as an OpenAI output line's `response`: `statusCode` 200 with a `chat.completion`
+   * (or embedding) body for a success; the upstream's status (or the closest HTTP status) with an
+   * OpenAI error body `{error: {message, type, param, code}}` for a failed request. Null when the
+   * request never ran.
+   */
+  readonly response: { readonly statusCode: number; readonly requestId: string | null; readonly body: unknown } | null;
+  /** Why a request never ran (`batch_cancelled`, `batch_expired`, …), when `response` is null. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
 /** One request of a gateway-executed batch, sent to the deployment's inference API. */
 export interface InferenceRequest {
   /** The line's url, normalised: `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `/v1/responses`. */
@@ -151,9 +188,12 @@ export interface ProviderAdapter {
   readonly capabilities: ProviderCapabilities;
   /**
    * Converts one validated OpenAI input line (its `body.model` already rewritten to this
-   * deployment's upstream model) to the upstream's line shape. Identity for OpenAI-style APIs.
+   * deployment's upstream model) to the upstream's line shape. Identity for OpenAI-style APIs;
+   * 'native' adapters write `lineNo` (the line's 1-based number in the gateway file) into the
+   * upstream's correlation field, to be decoded by `openResults`. A line the upstream cannot
+   * express (an unsupported parameter) is refused with a `GatewayError` naming what.
    */
-  encodeInputLine(line: BatchInputLine): unknown;
+  encodeInputLine(line: BatchInputLine, lineNo: number): unknown;
   uploadFile(input: UploadFileInput, opts: CallOptions): Promise<UpstreamFile>;
   retrieveFile(ref: string, opts: CallOptions): Promise<UpstreamFile>;
   openFileContent(ref: string, opts: CallOptions): Promise<UpstreamContent>;
@@ -163,6 +203,12 @@ export interface ProviderAdapter {
   createBatch(input: CreateBatchInput, opts: CallOptions): Promise<UpstreamBatch>;
   retrieveBatch(ref: string, opts: CallOptions): Promise<UpstreamBatch>;
   cancelBatch(ref: string, opts: CallOptions): Promise<UpstreamBatch>;
+  /**
+   * The results of a 'native' batch that reached a terminal state, each request's once (a request
+   * the upstream reports twice is yielded twice; the gateway keeps the first). Streams: nothing
+   * is held beyond one upstream page or line. 'openai' adapters reject with `unsupported_operation`.
+   */
+  openResults(ref: string, opts: CallOptions): AsyncIterable<UpstreamResultLine>;
   /**
    * Files and batches the upstream holds that were created at or after `sinceSeconds`, newest
    * first, for reconciling write-ahead records after a crash. Bounded by the adapter (a few pages);

@@ -5,7 +5,8 @@
  */
 import type { BatchInputLine } from '../../contracts/openai.js';
 import type { Deployment } from '../../domain/deployment.js';
-import type { ProviderAdapter, ProviderCapabilities } from '../../domain/ports/provider-adapter.js';
+import { NO_LIMITS, type ProviderAdapter, type ProviderCapabilities } from '../../domain/ports/provider-adapter.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import type { OpenAIStyleApi } from './api.js';
 import { cancelBatch, createBatch, listBatchesSince, retrieveBatch } from './batches.js';
 import { deleteFile, listFilesSince, openFileContent, probe, retrieveFile, uploadFile } from './files.js';
@@ -20,6 +21,7 @@ export const OPENAI_STYLE_CAPABILITIES: ProviderCapabilities = Object.freeze({
   deleteFile: true,
   listFiles: true,
   cancelBatch: true,
+  limits: NO_LIMITS,
 });
 
 export const createOpenAIStyleAdapter = (deployment: Deployment, api: OpenAIStyleApi): ProviderAdapter => ({
@@ -35,6 +37,10 @@ export const createOpenAIStyleAdapter = (deployment: Deployment, api: OpenAIStyl
   createBatch: (input, opts) => createBatch(api, input, opts),
   retrieveBatch: (ref, opts) => retrieveBatch(api, ref, opts),
   cancelBatch: (ref, opts) => cancelBatch(api, ref, opts),
+  // The upstream writes OpenAI-format output and error files; results are read as files.
+  openResults: () => {
+    throw new GatewayError('unsupported_operation', `Deployment '${deployment.id}' (${deployment.provider}) serves batch results as files.`);
+  },
   listFilesSince: (since, opts) => listFilesSince(api, since, opts),
   listBatchesSince: (since, opts) => listBatchesSince(api, since, opts),
   sendRequest: (request, opts) => sendInferenceRequest(api, request, opts),
