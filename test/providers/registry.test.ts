@@ -31,6 +31,7 @@ describe('createProviderRegistry', () => {
       deleteFile: true,
       listFiles: true,
       cancelBatch: true,
+      limits: { minLines: null, maxLines: null, maxBytes: null },
     });
     const line = { custom_id: 'a', method: 'POST' as const, url: '/v1/chat/completions', body: { model: 'm' } };
     expect(first.encodeInputLine(line, 1)).toBe(line);
