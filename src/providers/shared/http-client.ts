@@ -27,7 +27,7 @@ export const ERROR_BODY_LIMIT_BYTES = 64 * 1024;
 /** JSON success bodies (File, Batch objects) are small; anything bigger is not what we asked for. */
 export const JSON_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export interface HttpClientConfig {
@@ -46,8 +46,11 @@ export interface UpstreamRequest {
   readonly method: HttpMethod;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  /** A JSON string, or a stream sent as it is read (chunked unless `content-length` is set). */
-  readonly body?: string | Readable | undefined;
+  /**
+   * A JSON string, bytes (one part of a multipart or resumable upload), or a stream sent as it is
+   * read (chunked unless `content-length` is set). `exchange` sends strings and bytes only.
+   */
+  readonly body?: string | Buffer | Readable | undefined;
   readonly signal: AbortSignal;
   /** A bounded name for metrics; default: the method and the path with ids masked. */
   readonly operation?: string | undefined;
@@ -304,7 +307,7 @@ export const createHttpClient = (config: HttpClientConfig): HttpClient => {
       const response = await request(req.url, {
         method: req.method,
         headers: req.headers,
-        body: typeof req.body === 'string' ? req.body : null,
+        body: typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : null,
         signal: call.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
