@@ -9,6 +9,7 @@ import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { batchRepository } from './repositories/batches.js';
 import { executionRepository } from './repositories/executions.js';
+import { lineKeyRepository } from './repositories/line-keys.js';
 import { fileRepository } from './repositories/files.js';
 import { keyRepository } from './repositories/keys.js';
 import { outboxRepository } from './repositories/outbox.js';
@@ -53,6 +54,7 @@ function storeOver(db: Kysely<Database>, options: { readonly skipLocked: boolean
     rateLimits: rateLimitRepository(db),
     outbox: outboxRepository(db, options),
     executions: executionRepository(db, options),
+    lineKeys: lineKeyRepository(db),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

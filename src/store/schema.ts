@@ -161,6 +161,14 @@ export interface Database {
   executions: ExecutionsTable;
   execution_chunks: ExecutionChunksTable;
   execution_results: ExecutionResultsTable;
+  line_keys: LineKeysTable;
+}
+
+/** Line number → custom_id of an input placed on a 'native' upstream (migration 0007). */
+export interface LineKeysTable {
+  file_id: string;
+  line_no: number;
+  custom_id: string;
 }
 
 /** One webhook to deliver (migration 0005); it names its endpoint, never the endpoint's secret. */

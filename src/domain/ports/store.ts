@@ -7,6 +7,7 @@
  */
 import type { Batch, FileStatus } from '../../contracts/openai.js';
 import type { Owner, OwnerScope } from '../principal.js';
+import type { LineKeyRepository } from './line-keys.js';
 import type { ExecutionRepository } from './executions.js';
 
 export type FileKind = 'upload' | 'batch_output' | 'batch_error';
@@ -311,6 +312,8 @@ export interface Store {
   readonly outbox: OutboxRepository;
   /** Gateway-executed batches: executions, their leased chunks and per-line results. */
   readonly executions: ExecutionRepository;
+  /** Line number → custom_id of inputs placed on upstreams that correlate by a key of their own. */
+  readonly lineKeys: LineKeyRepository;
   /** Fails when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import * as writeAhead from './0003-write-ahead.js';
 import * as lifecycle from './0004-lifecycle.js';
 import * as webhooks from './0005-webhooks.js';
 import * as executions from './0006-executions.js';
+import * as lineKeys from './0007-line-keys.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004-lifecycle': lifecycle,
   '0005-webhooks': webhooks,
   '0006-executions': executions,
+  '0007-line-keys': lineKeys,
 };
 
 export const migrationProvider: MigrationProvider = {
