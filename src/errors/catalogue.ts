@@ -14,6 +14,7 @@ export const ERROR_CATALOGUE = {
   model_mismatch: { status: 400, type: 'invalid_request_error' },
   model_not_found: { status: 400, type: 'invalid_request_error' },
   no_deployment: { status: 400, type: 'invalid_request_error' },
+  outside_deployment_limits: { status: 400, type: 'invalid_request_error' },
   unsupported_operation: { status: 400, type: 'invalid_request_error' },
   invalid_state: { status: 400, type: 'invalid_request_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },

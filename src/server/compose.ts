@@ -34,6 +34,7 @@ import { createApp } from '../http/app.js';
 import { closeGracefully } from '../http/graceful-close.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { ConfigError } from '../config/errors.js';
+import { withCollectedResults } from '../domain/results/collected-adapter.js';
 import { createStore } from '../store/create-store.js';
 import { InFlightRecords } from '../domain/recovery/in-flight.js';
 import { PendingReconciler } from '../domain/recovery/pending-reconciler.js';
@@ -116,7 +117,9 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
   const blobs = createBlobStore(config.blobs);
   let wakeExecutor = (): void => {};
   // Deployments with no batch API of their own get the gateway's executor behind the same port.
-  const registry = withGatewayExecution(providers, { executions: store.executions, blobs, clock, wake: () => wakeExecutor() });
+  const executed = withGatewayExecution(providers, { executions: store.executions, blobs, clock, wake: () => wakeExecutor() });
+  // Upstreams whose results are not OpenAI files get theirs written by the gateway, behind the same port.
+  const registry = withCollectedResults(executed, { store, blobs, clock, logger });
   const directory = new DeploymentDirectory(config.deployments, config.modelGroupAliases);
   const health = new DeploymentHealth(clock, config.routing.allowedFails, config.routing.cooldownSeconds);
   // Lifecycle events (issue 8 §5–6): JSON logs and the webhook outbox, delivered in the background.

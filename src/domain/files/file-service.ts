@@ -81,6 +81,14 @@ export class FileService {
    */
   async delete(principal: Principal, id: string, signal: AbortSignal): Promise<FileDeleted> {
     const file = await this.visible(principal, id);
+    // Results of upstreams without a custom_id are joined through this file's line keys: they
+    // must outlive every batch still running on it.
+    const keyed = await this.deps.store.lineKeys.has(file.id);
+    if (keyed && (await this.deps.store.batches.countActiveForInputFile(file.id)) > 0) {
+      throw new GatewayError('invalid_state', `File ${file.id} is the input of a batch that has not finished; cancel the batch or wait for it to end, then delete the file.`, {
+        param: 'file_id',
+      });
+    }
     for (const copy of await this.deps.store.files.copies(file.id)) {
       const deployment = this.deps.directory.byId(copy.deploymentId);
       if (deployment === undefined) {
@@ -105,6 +113,7 @@ export class FileService {
       await this.deps.store.files.deleteCopy(file.id, copy.deploymentId);
     }
     await this.deps.store.files.delete(file.id);
+    if (keyed) await this.deps.store.lineKeys.deleteFor(file.id);
     return { id: file.id, object: 'file', deleted: true };
   }
 

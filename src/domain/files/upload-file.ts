@@ -21,6 +21,8 @@ import { toFileObject } from './file-object.js';
 import { rewritesModel } from './rewrite-lines.js';
 import { withoutBom, type SpooledUpload } from './spooled-upload.js';
 import { deleteCopies, writeCopies, type Target } from './write-copies.js';
+import { deploymentsThatFit, type FileSize } from './deployment-limits.js';
+import { needsLineKeys, recordLineKeys } from './line-keys.js';
 import { notify } from '../lifecycle/notify.js';
 
 export interface UploadInput {
@@ -57,7 +59,12 @@ export async function uploadFile(deps: ServiceDeps, input: UploadInput): Promise
   if (groups.length === 0 && inspection !== null && loadBalances(deps, input, inspection)) {
     groups = [...new Set([...inspection.models].map((m) => deps.directory.canonicalGroup(m) ?? m))];
   }
-  const targets = groups.length > 0 ? managedTargets(deps, groups) : [plainTarget(deps, input, inspection === null ? [] : [...inspection.models])];
+  // Only batch files have limits to fit: a request count and a size the upstream job accepts.
+  const size = inspection === null ? null : { lines: inspection.lineCount, bytes: input.file.bytes };
+  const targets =
+    groups.length > 0
+      ? managedTargets(deps, groups, size)
+      : [plainTarget(deps, input, inspection === null ? [] : [...inspection.models], size)];
   // However a plain upload was routed (a `model` hint, a provider, the default deployment), a
   // restricted key only reaches deployments of its own groups: a `model` hint naming another
   // group would otherwise have its lines rewritten to that group's upstream model.
@@ -100,11 +107,20 @@ async function writeAndComplete(
   isBatch: boolean,
 ): Promise<FileObject> {
   const job = { fileId: draft.id, purpose: input.purpose, file, expiresAfter: input.expiresAfter, isBatch, signal: input.signal };
-  const outcome = await writeCopies(deps, job, targets, groups);
+  const keyed = isBatch && needsLineKeys(deps, targets);
+  const outcome = keyed
+    ? await recordLineKeys(deps, draft.id, file, input.signal).then(
+        () => writeCopies(deps, job, targets, groups),
+        (error: unknown) => ({ ok: false as const, error, clean: true }),
+      )
+    : await writeCopies(deps, job, targets, groups);
   if (!outcome.ok) {
     // Nothing can be left upstream: forget the upload now. Otherwise the pending record stays
     // for the reconciler, which finds what an interrupted upload may have left by its label.
-    if (outcome.clean) await deps.store.files.delete(draft.id);
+    if (outcome.clean) {
+      await deps.store.files.delete(draft.id);
+      if (keyed) await deps.store.lineKeys.deleteFor(draft.id);
+    }
     throw outcome.error;
   }
   const record: FileRecord = { ...draft, expiresAt: draft.expiresAt ?? outcome.written[0]?.upstream.expiresAt ?? null };
@@ -162,10 +178,10 @@ const loadBalances = (deps: ServiceDeps, input: UploadInput, inspection: Inspect
   inspection.models.size > 0 &&
   [...inspection.models].every((m) => deps.directory.hasGroup(m));
 
-function managedTargets(deps: ServiceDeps, groups: readonly string[]): Target[] {
+function managedTargets(deps: ServiceDeps, groups: readonly string[], size: FileSize | null): Target[] {
   const targets: Target[] = [];
   for (const group of groups) {
-    const deployments = deps.directory.group(group);
+    const deployments = deploymentsThatFit(deps.registry, deps.directory.group(group), size, `model group '${group}'`);
     const healthy = deployments.filter((d) => !deps.health.isCoolingDown(d.id));
     // When every deployment of a group is cooling down, try them all rather than refuse outright.
     for (const deployment of healthy.length > 0 ? healthy : deployments) {
@@ -180,11 +196,12 @@ function managedTargets(deps: ServiceDeps, groups: readonly string[]): Target[] 
  * Where a plain upload goes: only deployments the key may use are considered, and among those the
  * ones its lines name (`lineModels`: the distinct `body.model` values) are preferred.
  */
-function plainTarget(deps: ServiceDeps, input: UploadInput, lineModels: readonly string[]): Target {
+function plainTarget(deps: ServiceDeps, input: UploadInput, lineModels: readonly string[], size: FileSize | null): Target {
   const { deployment, viaGroup } = resolveDeployment(deps.directory, deps.health, deps.random, input.hints, {
     principal: input.principal,
     lineModels,
   });
+  deploymentsThatFit(deps.registry, [deployment], size, `this upload's routing`);
   const rewrite = viaGroup && input.purpose === 'batch' && rewritesModel(deployment.upstreamModel);
   return { deployment, rewriteTo: rewrite ? deployment.upstreamModel : null };
 }
