@@ -4,7 +4,8 @@
  * Pure: the file is validated once when this module loads, and a malformed file fails loudly.
  *
  * Lookup of a model name, after normalising it (lower case, provider prefix such as `azure/` or
- * `vertex_ai/` dropped — everything up to the last `/`):
+ * `vertex_ai/` dropped — everything up to the last `/`; a Bedrock id such as
+ * `us.anthropic.claude-3-5-haiku-20241022-v1:0` read as Anthropic's model):
  *  1. the exact key (or an alias);
  *  2. the name with a dated or numbered version suffix stripped (`gpt-4o-mini-2024-07-18`,
  *     `claude-sonnet-4-5-20250929`, `claude-opus-4-1@20250805`, `gemini-2.0-flash-001`,
@@ -65,7 +66,18 @@ const OTHER_PRICE_CLASS = new Set([
 export function normaliseModelName(model: string): string {
   const name = model.trim().toLowerCase();
   const slash = name.lastIndexOf('/');
-  return slash === -1 ? name : name.slice(slash + 1);
+  return bedrockModelName(slash === -1 ? name : name.slice(slash + 1));
+}
+
+/**
+ * Bedrock names a model by provider, an optional cross-region inference profile and a version:
+ * `us.anthropic.claude-3-5-haiku-20241022-v1:0` is Anthropic's `claude-3-5-haiku-20241022`.
+ */
+const BEDROCK_PROFILE = /^(?:us|eu|apac|global|us-gov|jp|au|ca)\./;
+const BEDROCK_ANTHROPIC = /^anthropic\.(claude-.+?)(?:-v\d+(?::\d+)?)?$/;
+function bedrockModelName(name: string): string {
+  const m = BEDROCK_ANTHROPIC.exec(name.replace(BEDROCK_PROFILE, ''));
+  return m?.[1] ?? name;
 }
 
 /** The name without one trailing date / version suffix, or the name itself. */

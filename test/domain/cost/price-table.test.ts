@@ -143,6 +143,14 @@ describe('lookup', () => {
     expect(stripVersionSuffix('gpt-4o-mini-2024-07-18')).toBe('gpt-4o-mini');
     expect(stripVersionSuffix('gpt-4o')).toBe('gpt-4o');
   });
+
+  it('reads Bedrock model ids as the provider model they name, profiles and versions dropped', () => {
+    expect(normaliseModelName('bedrock/us.anthropic.claude-3-5-haiku-20241022-v1:0')).toBe('claude-3-5-haiku-20241022');
+    expect(normaliseModelName('anthropic.claude-sonnet-4-5-20250929-v1:0')).toBe('claude-sonnet-4-5-20250929');
+    expect(table.lookup('bedrock/eu.anthropic.claude-3-haiku-20240307-v1:0')?.key).toBe('claude-3-haiku');
+    // Not an Anthropic id: left as it is, and unknown to the table.
+    expect(normaliseModelName('amazon.nova-lite-v1:0')).toBe('amazon.nova-lite-v1:0');
+  });
 });
 
 describe('createPriceTable', () => {
