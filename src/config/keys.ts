@@ -54,6 +54,8 @@ export const LITELLM_PARAMS: KeyLevel = {
     'output_cost_per_token_batches', 'base_model',
     // Gateway-executed batches (deployments.ts checks them, the executor honours them).
     'mock_response', 'max_parallel_requests', 'tpm',
+    // Vertex AI and Bedrock batches (providers/vertex, providers/bedrock).
+    'bucket_name', 'gcs_api_base', 's3_endpoint_url', 's3_use_path_style', 's3_access_key_id', 's3_secret_access_key',
   ],
   litellm: [
     ...PRICING,
@@ -166,6 +168,8 @@ export const LITELLM_SETTINGS: KeyLevel = {
     'success_callback',
     'failure_callback',
     'require_auth_for_metrics_endpoint',
+    // The bucket of vertex_ai deployments that name none (config/provider-defaults.ts).
+    'gcs_bucket_name',
   ],
   litellm: [
     'drop_params', 'modify_params', 'num_retries', 'callbacks', 'success_callback', 'failure_callback',

@@ -9,6 +9,7 @@ import type { GatewayConfig, LoadConfigInput } from './types.js';
 import { readBlobStorage } from './blob-storage.js';
 import { defaultOpenAiDeployment, NO_DEPLOYMENTS_WITHOUT_CONFIG } from './default-deployment.js';
 import { readDeployments, type DeploymentOptions } from './deployments.js';
+import { withProviderDefaults } from './provider-defaults.js';
 import { Diagnostics, isMapping, type Mapping } from './diagnostics.js';
 import { withConfigEnvironment, type Env } from './env.js';
 import { ConfigError } from './errors.js';
@@ -64,11 +65,12 @@ async function sourceFromFile(
  */
 export async function loadConfig(input: LoadConfigInput, options: LoadConfigOptions = {}): Promise<GatewayConfig> {
   const diag = new Diagnostics();
-  const { root, env, deployments } =
+  const { root, env, deployments: configured } =
     input.configPath === undefined
       ? sourceWithoutFile(input.env, diag)
       : await sourceFromFile(input.configPath, input.env, diag, options);
 
+  const deployments = withProviderDefaults(configured, root, diag);
   const settings = readSettings(root, env, diag);
   checkAliases(settings.modelGroupAliases, deployments, diag);
   const runtime = readRuntime(input.overrides, env, diag);
