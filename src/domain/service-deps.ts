@@ -1,6 +1,7 @@
 import type { DeploymentDirectory } from './deployments/deployment-directory.js';
 import type { DeploymentHealth } from './deployments/deployment-health.js';
 import type { Random } from './deployments/placement.js';
+import type { BlobStore } from './ports/blob-store.js';
 import type { Clock } from './ports/clock.js';
 import type { EventSink } from './ports/event-sink.js';
 import type { Logger } from './ports/logger.js';
@@ -12,6 +13,8 @@ import type { InFlightRecords } from './recovery/in-flight.js';
 /** What the domain services need from the rest of the system, injected by the composition root. */
 export interface ServiceDeps {
   readonly store: Store;
+  /** Bytes the gateway keeps itself: originals of inputs sent upstream in another format, results it writes. */
+  readonly blobs: BlobStore;
   readonly registry: ProviderRegistry;
   readonly directory: DeploymentDirectory;
   readonly health: DeploymentHealth;

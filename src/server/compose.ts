@@ -138,6 +138,7 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
   wakeWebhooks = () => webhookDelivery?.wake();
   const deps: ServiceDeps = {
     store,
+    blobs,
     registry,
     directory,
     health,

@@ -15,6 +15,7 @@ import type { FileCopyRecord, FileRecord } from '../ports/store.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { toFileObject } from './file-object.js';
 import { uploadFile, type UploadInput } from './upload-file.js';
+import { forgetNativeInput, originalBlobKey } from './line-keys.js';
 
 export interface ListFilesInput {
   readonly purpose?: string | undefined;
@@ -55,6 +56,12 @@ export class FileService {
   /** Streams the file from the first deployment holding a copy that answers. */
   async content(principal: Principal, id: string, signal: AbortSignal): Promise<UpstreamContent> {
     const file = await this.visible(principal, id);
+    // An input the upstream holds in its own format is answered from the original the gateway kept.
+    if (file.kind === 'upload' && (await this.deps.store.lineKeys.has(file.id))) {
+      const key = originalBlobKey(file.id);
+      const stat = await this.deps.blobs.stat(key);
+      if (stat !== null) return { body: await this.deps.blobs.open(key, { signal }), contentType: 'application/jsonl', bytes: stat.bytes };
+    }
     let lastError: unknown = null;
     for (const { copy, deployment } of await this.readOrder(file)) {
       const adapter = this.deps.registry.adapterFor(deployment);
@@ -113,7 +120,7 @@ export class FileService {
       await this.deps.store.files.deleteCopy(file.id, copy.deploymentId);
     }
     await this.deps.store.files.delete(file.id);
-    if (keyed) await this.deps.store.lineKeys.deleteFor(file.id);
+    if (keyed) await forgetNativeInput(this.deps, file.id);
     return { id: file.id, object: 'file', deleted: true };
   }
 

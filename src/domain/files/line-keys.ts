@@ -4,6 +4,9 @@
  * writes upstream. One pass over the spooled file, in pages, so memory stays one page whatever
  * the file's size. The line numbers are the ones `rewrite-lines.ts` hands the adapter: both read
  * the same (BOM-stripped) spool with the same splitter.
+ *
+ * The upstream then holds the lines in its own format, so the gateway also keeps the original:
+ * `GET /v1/files/{id}/content` of such an input answers the OpenAI lines the client uploaded.
  */
 import type { LineKey } from '../ports/line-keys.js';
 import type { ServiceDeps } from '../service-deps.js';
@@ -17,7 +20,24 @@ const PAGE = 1_000;
 export const needsLineKeys = (deps: ServiceDeps, targets: readonly Target[]): boolean =>
   targets.some((t) => deps.registry.adapterFor(t.deployment).capabilities.lineFormat === 'native');
 
-export async function recordLineKeys(deps: ServiceDeps, fileId: string, file: SpooledUpload, signal: AbortSignal): Promise<void> {
+/** Where the original of an input sent upstream in a native format is kept. */
+export const originalBlobKey = (fileId: string): string => `originals/${fileId.replace(/[^A-Za-z0-9_-]/g, '_')}.jsonl`;
+
+/** Records the line keys and keeps the original, side by side (both stream from the spool). */
+export async function recordNativeInput(deps: ServiceDeps, fileId: string, file: SpooledUpload, signal: AbortSignal): Promise<void> {
+  await Promise.all([
+    recordLineKeys(deps, fileId, file, signal),
+    deps.blobs.put(originalBlobKey(fileId), file.open(), { signal, contentType: 'application/jsonl' }),
+  ]);
+}
+
+/** Forgets what `recordNativeInput` kept. */
+export async function forgetNativeInput(deps: ServiceDeps, fileId: string): Promise<void> {
+  await deps.store.lineKeys.deleteFor(fileId);
+  await deps.blobs.delete(originalBlobKey(fileId));
+}
+
+async function recordLineKeys(deps: ServiceDeps, fileId: string, file: SpooledUpload, signal: AbortSignal): Promise<void> {
   let page: LineKey[] = [];
   for await (const { text, lineNo } of splitLines(file.open())) {
     if (text.trim() === '') continue;

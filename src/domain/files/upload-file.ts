@@ -22,7 +22,7 @@ import { rewritesModel } from './rewrite-lines.js';
 import { withoutBom, type SpooledUpload } from './spooled-upload.js';
 import { deleteCopies, writeCopies, type Target } from './write-copies.js';
 import { deploymentsThatFit, type FileSize } from './deployment-limits.js';
-import { needsLineKeys, recordLineKeys } from './line-keys.js';
+import { forgetNativeInput, needsLineKeys, recordNativeInput } from './line-keys.js';
 import { notify } from '../lifecycle/notify.js';
 
 export interface UploadInput {
@@ -109,7 +109,7 @@ async function writeAndComplete(
   const job = { fileId: draft.id, purpose: input.purpose, file, expiresAfter: input.expiresAfter, isBatch, signal: input.signal };
   const keyed = isBatch && needsLineKeys(deps, targets);
   const outcome = keyed
-    ? await recordLineKeys(deps, draft.id, file, input.signal).then(
+    ? await recordNativeInput(deps, draft.id, file, input.signal).then(
         () => writeCopies(deps, job, targets, groups),
         (error: unknown) => ({ ok: false as const, error, clean: true }),
       )
@@ -119,7 +119,7 @@ async function writeAndComplete(
     // for the reconciler, which finds what an interrupted upload may have left by its label.
     if (outcome.clean) {
       await deps.store.files.delete(draft.id);
-      if (keyed) await deps.store.lineKeys.deleteFor(draft.id);
+      if (keyed) await forgetNativeInput(deps, draft.id);
     }
     throw outcome.error;
   }
