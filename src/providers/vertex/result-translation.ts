@@ -36,6 +36,8 @@ export interface ResultContext {
   readonly model: string;
   /** Unix seconds, for answers with neither `createTime` nor `processed_time`. */
   readonly nowSeconds: number;
+  /** Cleans a failure text for clients; the deployment's own names known (bucket, project). */
+  readonly clean?: (text: string) => string;
 }
 
 const digest = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24);
@@ -162,7 +164,7 @@ export const toResultLine = (text: string, ctx: ResultContext): UpstreamResultLi
   const lineNo = lineNoOfLabels(recordAt(parsed, 'request')?.['labels']);
   if (lineNo === null) return null;
   const failure = failureOf(parsed['status']);
-  if (failure !== null) return { lineNo, response: errorResponse(cleanUpstreamText(failure.message), failure.statusCode), error: null };
+  if (failure !== null) return { lineNo, response: errorResponse((ctx.clean ?? cleanUpstreamText)(failure.message), failure.statusCode), error: null };
   const response = recordAt(parsed, 'response');
   if (response === null) {
     return { lineNo, response: errorResponse('Vertex AI returned neither an answer nor an error for this request.', 500), error: null };
