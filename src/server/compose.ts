@@ -35,6 +35,7 @@ import { closeGracefully } from '../http/graceful-close.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { ConfigError } from '../config/errors.js';
 import { withCollectedResults } from '../domain/results/collected-adapter.js';
+import { withGatewayStaging } from '../domain/files/staged-adapter.js';
 import { createStore } from '../store/create-store.js';
 import { InFlightRecords } from '../domain/recovery/in-flight.js';
 import { PendingReconciler } from '../domain/recovery/pending-reconciler.js';
@@ -119,7 +120,9 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
   // Deployments with no batch API of their own get the gateway's executor behind the same port.
   const executed = withGatewayExecution(providers, { executions: store.executions, blobs, clock, wake: () => wakeExecutor() });
   // Upstreams whose results are not OpenAI files get theirs written by the gateway, behind the same port.
-  const registry = withCollectedResults(executed, { store, blobs, clock, logger });
+  // Upstreams without a files API have their inputs kept by the gateway and streamed at create.
+  const staged = withGatewayStaging(executed, { blobs, clock });
+  const registry = withCollectedResults(staged, { store, blobs, clock, logger });
   const directory = new DeploymentDirectory(config.deployments, config.modelGroupAliases);
   const health = new DeploymentHealth(clock, config.routing.allowedFails, config.routing.cooldownSeconds);
   // Lifecycle events (issue 8 §5–6): JSON logs and the webhook outbox, delivered in the background.

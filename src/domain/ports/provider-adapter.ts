@@ -114,6 +114,18 @@ export interface CreateBatchInput {
    * `UpstreamBatch.label`: a create whose answer never reached the store can be found upstream.
    */
   readonly label: string;
+  /**
+   * For upstreams whose inputs the gateway keeps (`fileStaging: 'gateway'`, e.g. Anthropic, which
+   * takes its requests inline at create): the staged input, in the upstream's line format,
+   * re-openable so a retried create streams it again. Absent for every other upstream.
+   */
+  readonly stagedInput?: StagedInput | undefined;
+}
+
+/** An input the gateway keeps in blob storage, streamed on demand. */
+export interface StagedInput {
+  readonly bytes: number;
+  open(signal: AbortSignal): Promise<Readable>;
 }
 
 /** A batch job as the upstream reports it, already mapped to OpenAI status and seconds. */
