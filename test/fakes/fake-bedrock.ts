@@ -145,6 +145,13 @@ export class FakeBedrock {
     this.#faults.push({ op, fault });
   }
 
+  /** Forgets every job (and idempotency token); counters are kept. */
+  reset(): void {
+    this.jobs.clear();
+    this.#tokens.clear();
+    this.createBodies.length = 0;
+  }
+
   stats(): { requests: Record<string, number>; signatureFailures: number } {
     return { requests: { ...this.#requests }, signatureFailures: this.#signatureFailures };
   }
@@ -320,7 +327,8 @@ export class FakeBedrock {
     if (typeof output?.['s3Uri'] !== 'string' || !S3_URI.test(output['s3Uri'])) throw validation('outputDataConfig.s3OutputDataConfig.s3Uri must be an s3:// URI');
     if (typeof clientRequestToken === 'string') {
       const existing = this.#tokens.get(clientRequestToken);
-      if (existing !== undefined) return { jobArn: this.jobs.get(existing)!.jobArn };
+      const job = existing === undefined ? undefined : this.jobs.get(existing);
+      if (job !== undefined) return { jobArn: job.jobArn };
     }
     if ([...this.jobs.values()].some((j) => j.request['jobName'] === jobName)) {
       throw new BedrockFailure(400, 'ConflictException', `A job with the name ${jobName} already exists.`);

@@ -69,3 +69,20 @@ export const uploadAndCreate = async (adapter: ProviderAdapter, count: number, l
   );
   return { fileRef: file.ref, batchRef: batch.ref };
 };
+
+/** What no error message may contain: ARNs, S3 URIs, the account id, the bucket, object keys. */
+export const expectClean = (message: string, bucket = 'batch-bucket'): void => {
+  for (const banned of ['arn:', 's3://', '123456789012', bucket, 'batchgate/', 'batchgate-out/']) {
+    if (message.includes(banned)) throw new Error(`message names '${banned}': ${message}`);
+  }
+};
+
+/** The rejection of `promise`, which must reject. */
+export const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+};
