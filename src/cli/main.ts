@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { PROVIDER_KINDS } from '../providers/registry.js';
 import { processEnv } from '../config/process-env.js';
 import { runServer } from '../server/main.js';
 import { runWorker } from '../server/worker-main.js';
@@ -28,10 +29,26 @@ interface ServeOptions {
   worker?: boolean;
 }
 
-/** Loads the config as `serve` and `worker` both do; a bad config exits 2 with its message. */
-async function configFrom(options: ServeOptions): Promise<GatewayConfig> {
+/**
+ * Runs a command that reads the config; a bad config exits 2 with its message, whether the loader
+ * found it or start-up did (a deployment whose provider or params cannot work).
+ */
+async function exitOnConfigError(run: () => Promise<void>): Promise<void> {
   try {
-    const config = await loadConfig({
+    await run();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`batchgate: invalid configuration\n${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Loads the config as `serve` and `worker` both do. */
+async function configFrom(options: ServeOptions): Promise<GatewayConfig> {
+  const config = await loadConfig(
+    {
       configPath: options.config,
       env: processEnv(),
       overrides: {
@@ -41,15 +58,10 @@ async function configFrom(options: ServeOptions): Promise<GatewayConfig> {
         logLevel: options.logLevel,
         detailedDebug: options.detailed_debug,
       },
-    });
-    return options.worker === false ? { ...config, lifecycle: { ...config.lifecycle, runWorker: false } } : config;
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`batchgate: invalid configuration\n${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+    },
+    { knownProviders: PROVIDER_KINDS },
+  );
+  return options.worker === false ? { ...config, lifecycle: { ...config.lifecycle, runWorker: false } } : config;
 }
 
 const program = new Command('batchgate').description('OpenAI-compatible Files and Batches gateway');
@@ -65,7 +77,7 @@ program
   .option('--detailed_debug', "debug logs, as LiteLLM's flag (--log-level wins)")
   .option('--no-worker', 'do not run the lifecycle worker in this process (run `batchgate worker` elsewhere)')
   .action(async (options: ServeOptions) => {
-    await runServer(await configFrom(options));
+    await exitOnConfigError(async () => runServer(await configFrom(options)));
   });
 
 program
@@ -76,7 +88,7 @@ program
   .option('--log-level <level>', 'fatal, error, warn, info (default), debug or trace; else LITELLM_LOG')
   .option('--detailed_debug', "debug logs, as LiteLLM's flag (--log-level wins)")
   .action(async (options: ServeOptions) => {
-    await runWorker(await configFrom(options));
+    await exitOnConfigError(async () => runWorker(await configFrom(options)));
   });
 
 await program.parseAsync(process.argv);

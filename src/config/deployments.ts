@@ -18,13 +18,13 @@ import {
 } from './fields.js';
 import { LITELLM_PARAMS, MODEL_ENTRY, MODEL_INFO } from './keys.js';
 import { parseProviderModel } from './provider.js';
-import { checkKeys } from './typos.js';
+import { checkKeys, suggestKey } from './typos.js';
 import { z } from 'zod';
 
 export const NO_DEPLOYMENTS_IN_CONFIG = 'no deployments: model_list is missing or empty';
 
 export interface DeploymentOptions {
-  /** Provider kinds the product has adapters for; others are listed with a warning. */
+  /** Provider kinds the product has adapters for; any other stops start-up, naming the nearest. */
   readonly knownProviders?: readonly string[] | undefined;
 }
 
@@ -142,10 +142,13 @@ function readDeployment(
     return undefined;
   }
   if (options.knownProviders !== undefined && !options.knownProviders.includes(provider)) {
-    diag.warn(
-      `${path} (model_name '${modelGroup}'): provider '${provider}' is not supported by batchgate; ` +
-        `the deployment is listed but requests routed to it will be rejected`,
+    // A typo (`azzure/…`) would otherwise start and fail at the deployment's first request.
+    const near = suggestKey(provider, options.knownProviders);
+    diag.problem(
+      `${keyPath(paramsPath, 'model')}: provider '${provider}' (model_name '${modelGroup}') is not supported by batchgate ` +
+        `(supported: ${options.knownProviders.join(', ')})${near === undefined ? '' : `; did you mean '${near}/${upstreamModel}'?`}`,
     );
+    return undefined;
   }
   const id = explicitId ?? deriveDeploymentId({ modelGroup, provider, upstreamModel, params: params.mapping });
   return { id, modelGroup, provider, upstreamModel, params: params.mapping, info, weight };

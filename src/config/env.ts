@@ -39,6 +39,11 @@ export function resolveEnvRefs(value: unknown, path: string, env: Env, diag: Dia
       diag.problem(`${path}: environment variable ${name} is not set`);
       return UNRESOLVED;
     }
+    // Set but empty (a compose file's `KEY=`) would reach the upstream as no key at all.
+    if (resolved.trim() === '') {
+      diag.problem(`${path}: environment variable ${name} is set but empty; give it a value or remove the reference`);
+      return UNRESOLVED;
+    }
     return resolved;
   }
   if (Array.isArray(value)) {

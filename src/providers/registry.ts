@@ -74,7 +74,7 @@ export const createProviderRegistry = (deps: ProviderRegistryDeps): ClosableProv
   const problems = (deployments: readonly Deployment[]): string[] =>
     deployments.flatMap((d) => {
       const where = `deployment '${d.id}' (model_name '${d.modelGroup}', ${d.provider}/${d.upstreamModel})`;
-      if (!isProviderKind(d.provider)) return [];
+      if (!isProviderKind(d.provider)) return [`${where}: provider '${d.provider}' is not supported by this build; supported: ${PROVIDER_KINDS.join(', ')}`];
       try {
         adapterFor(d);
         return [];

@@ -102,15 +102,17 @@ describe('provider parsing', () => {
     expect(deployment).toMatchObject({ provider, upstreamModel });
   });
 
-  it('lists a deployment of an unknown provider with a warning', async () => {
-    const config = await load([{ name: 'local', params: { model: 'mystery/m1' } }, { params: { model: 'azure/x' } }], {
-      knownProviders: ['openai', 'azure'],
-    });
-    expect(config.deployments.map((d) => d.provider)).toEqual(['mystery', 'azure']);
-    expect(config.warnings).toEqual([
-      "model_list[0] (model_name 'local'): provider 'mystery' is not supported by batchgate; " +
-        'the deployment is listed but requests routed to it will be rejected',
+  it('stops start-up on an unknown provider, naming the nearest known one', async () => {
+    const problems = await problemsOf(
+      load([{ name: 'local', params: { model: 'azzure/x' } }, { params: { model: 'mystery/m1' } }, { params: { model: 'azure/x' } }], {
+        knownProviders: ['openai', 'azure'],
+      }),
+    );
+    expect(problems).toEqual([
+      "model_list[0].litellm_params.model: provider 'azzure' (model_name 'local') is not supported by batchgate (supported: openai, azure); did you mean 'azure/x'?",
+      "model_list[1].litellm_params.model: provider 'mystery' (model_name 'group') is not supported by batchgate (supported: openai, azure)",
     ]);
+    // Without the list of kinds (library use), the loader leaves the check to start-up.
     expect((await load([{ params: { model: 'mystery/m1' } }])).warnings).toEqual([]);
   });
 

@@ -112,6 +112,28 @@ describe('start-up stops on a bad configuration', () => {
     expect(ended.output).toMatch(/unknown key 'litelm_params' — did you mean 'litellm_params'\?/);
   });
 
+  it('an unknown provider stops start-up naming the deployment and the provider it probably means', async () => {
+    const path = await configFile('azzure.yaml', `model_list:\n  - model_name: eu\n    litellm_params:\n      model: azzure/gpt-4o-mini\n      api_base: https://r.openai.azure.com\n`);
+    const ended = await runToExit(['--config', path], {}, join(dir.path, 'data-azzure'));
+    expect(ended.code, ended.output).toBe(2);
+    expect(ended.output).toContain("provider 'azzure' (model_name 'eu') is not supported by batchgate");
+    expect(ended.output).toContain("did you mean 'azure/gpt-4o-mini'?");
+  });
+
+  it('a deployment missing a required param stops start-up naming it and the fix (Azure without api_base)', async () => {
+    const path = await configFile('azure-no-base.yaml', `model_list:\n  - model_name: eu\n    litellm_params:\n      model: azure/gpt-4o-mini\n      api_key: k\n`);
+    const ended = await runToExit(['--config', path], {}, join(dir.path, 'data-azure-no-base'));
+    expect(ended.code, ended.output).toBe(2);
+    expect(ended.output).toMatch(/deployment '[^']+' \(model_name 'eu', azure\/gpt-4o-mini\): litellm_params.api_base is required for azure/);
+  });
+
+  it('an os.environ/ reference to a variable set but empty stops start-up naming it', async () => {
+    const path = await configFile('empty-env.yaml', deployment('os.environ/BG_TEST_EMPTY_KEY'));
+    const ended = await runToExit(['--config', path], { BG_TEST_EMPTY_KEY: '' }, join(dir.path, 'data-empty-env'));
+    expect(ended.code, ended.output).toBe(2);
+    expect(ended.output).toContain('environment variable BG_TEST_EMPTY_KEY is set but empty');
+  });
+
   it('no config and no OPENAI_API_KEY says what to do', async () => {
     const ended = await runToExit([], {}, join(dir.path, 'data-nothing'));
     expect(ended.code, ended.output).not.toBe(0);

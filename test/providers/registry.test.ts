@@ -61,9 +61,15 @@ describe('createProviderRegistry', () => {
     expect(() => registry.adapterFor(deploymentOf('p', 'constructor', {}))).toThrow(GatewayError);
   });
 
-  it('needs an api_base for Azure', () => {
+  it('needs an api_base for Azure, and says so at start-up naming the deployment', () => {
     registry = createProviderRegistry({ timeoutMs: 1000 });
-    expect(() => registry.adapterFor(deploymentOf('az', 'azure', { api_key: 'k' }))).toThrow("deployment 'az' (azure) has no api_base configured");
+    const az = deploymentOf('az', 'azure', { api_key: 'k' });
+    expect(() => registry.adapterFor(az)).toThrow('litellm_params.api_base is required for azure');
+    const ok = deploymentOf('oa', 'openai', { api_key: 'k' });
+    const problems = registry.problems([az, ok, deploymentOf('mx', 'mystery', {})]);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^deployment 'az' \(model_name '.*', azure\/.*\): litellm_params.api_base is required for azure: the resource endpoint/);
+    expect(problems[1]).toContain("provider 'mystery' is not supported by this build");
   });
 });
 

@@ -10,9 +10,9 @@
  */
 import type { Deployment } from '../../domain/deployment.js';
 import type { ProviderAdapter } from '../../domain/ports/provider-adapter.js';
-import { GatewayError } from '../../errors/gateway-error.js';
 import { joinUrl, type OpenAIStyleApi } from '../openai/api.js';
 import { createOpenAIStyleAdapter } from '../openai/openai-style-adapter.js';
+import { ProviderConfigError } from '../shared/config-error.js';
 import type { AdapterDeps } from '../shared/deps.js';
 import { createHttpClient } from '../shared/http-client.js';
 import { secretParams, stringParam } from '../shared/params.js';
@@ -31,7 +31,7 @@ export const createAzureAdapter = (deployment: Deployment, deps: AdapterDeps): P
   const apiBase = stringParam(deployment, 'api_base');
   if (apiBase === null) {
     // Azure has no default endpoint: every resource has its own host.
-    throw new GatewayError('internal_error', `deployment '${deployment.id}' (azure) has no api_base configured`);
+    throw new ProviderConfigError(['litellm_params.api_base is required for azure: the resource endpoint, e.g. https://my-resource.openai.azure.com']);
   }
   const endpoint = resolveAzureEndpoint(apiBase, stringParam(deployment, 'api_version'));
   const http = createHttpClient({

@@ -9,7 +9,7 @@
  */
 import type { Deployment } from '../../domain/deployment.js';
 import type { ProviderAdapter } from '../../domain/ports/provider-adapter.js';
-import { GatewayError } from '../../errors/gateway-error.js';
+import { ProviderConfigError } from '../shared/config-error.js';
 import type { AdapterDeps } from '../shared/deps.js';
 import { createHttpClient } from '../shared/http-client.js';
 import { secretParams, stringParam, trimTrailingSlashes } from '../shared/params.js';
@@ -47,7 +47,7 @@ const withV1 = (apiBase: string): string => {
 export const createHostedVllmAdapter = (deployment: Deployment, deps: AdapterDeps): ProviderAdapter => {
   const apiBase = stringParam(deployment, 'api_base');
   if (apiBase === null) {
-    throw new GatewayError('internal_error', `deployment '${deployment.id}' (hosted_vllm) has no api_base configured`);
+    throw new ProviderConfigError(['litellm_params.api_base is required for hosted_vllm: the URL of the vLLM server, e.g. http://localhost:8000/v1']);
   }
   return createOpenAICompatibleAdapter(deployment, deps, withV1(apiBase));
 };
