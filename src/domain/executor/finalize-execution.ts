@@ -57,16 +57,60 @@ class LineSet {
   }
 }
 
-async function* outputLines(executions: ExecutionRepository, e: ExecutionRecord, written: LineSet): AsyncGenerator<Buffer> {
+/** Bytes handed to the blob store at a time. */
+const WRITE_CHUNK_CHARS = 64 * 1024;
+
+/**
+ * The file's lines joined into chunks of about `WRITE_CHUNK_CHARS`, for `BlobStore.put`.
+ *
+ * - One buffer per chunk, not per line: tens of thousands of small pooled buffers (and as many
+ *   file writes) kept their 8 KB pool slabs alive until a full GC.
+ * - Each result handed out is emptied when the next is asked for. The blob stores race every
+ *   `next()` against a promise that settles only on abort (`abortableBody`), and each race leaves
+ *   a reaction on that promise which keeps the result — and so the chunk — alive until the put
+ *   ends: a whole output file held in memory (+22 MB for 50,000 lines, measured). Emptied, only a
+ *   small shell per chunk stays (about 0.2 KB per 64 KB written).
+ */
+function chunked(lines: AsyncIterable<string>): AsyncIterableIterator<Buffer> {
+  const source = lines[Symbol.asyncIterator]();
+  let last: { value: Buffer | undefined; done: boolean } | null = null;
+  const handOut = (value: Buffer | undefined, done: boolean): IteratorResult<Buffer> => {
+    last = { value, done };
+    return last as IteratorResult<Buffer>;
+  };
+  const iterator: AsyncIterableIterator<Buffer> = {
+    [Symbol.asyncIterator]: () => iterator,
+    next: async () => {
+      if (last !== null) last.value = undefined;
+      const parts: string[] = [];
+      let size = 0;
+      for (;;) {
+        const next = await source.next();
+        if (next.done === true) return size > 0 ? handOut(Buffer.from(parts.join('')), false) : handOut(undefined, true);
+        parts.push(next.value, '\n');
+        size += next.value.length + 1;
+        if (size >= WRITE_CHUNK_CHARS) return handOut(Buffer.from(parts.join('')), false);
+      }
+    },
+    return: async () => {
+      if (last !== null) last.value = undefined;
+      await source.return?.();
+      return handOut(undefined, true);
+    },
+  };
+  return iterator;
+}
+
+async function* outputLines(executions: ExecutionRepository, e: ExecutionRecord, written: LineSet): AsyncGenerator<string> {
   for await (const r of results(executions, e.batchId)) {
     if (r.outcome !== 'ok' || r.lineNo >= e.total) continue;
     written.add(r.lineNo);
-    yield Buffer.from(`${r.line}\n`);
+    yield r.line;
   }
 }
 
 /** Error lines in input order: stored error answers, and the requests that never ran. */
-async function* errorLines(deps: { executions: ExecutionRepository; blobs: BlobStore }, e: ExecutionRecord, written: LineSet, signal: AbortSignal): AsyncGenerator<Buffer> {
+async function* errorLines(deps: { executions: ExecutionRepository; blobs: BlobStore }, e: ExecutionRecord, written: LineSet, signal: AbortSignal): AsyncGenerator<string> {
   const code = e.stopReason ?? 'batch_failed';
   const message = NEVER_RAN_MESSAGES[code] ?? 'This request was not executed.';
   const stored = results(deps.executions, e.batchId);
@@ -80,11 +124,11 @@ async function* errorLines(deps: { executions: ExecutionRepository; blobs: BlobS
       if (written.has(index)) {
         // In the output file.
       } else if (!next.done && next.value.lineNo === index && next.value.outcome === 'error') {
-        yield Buffer.from(`${next.value.line}\n`);
+        yield next.value.line;
       } else {
         // Never ran, or its answer came after the output file was written (and is not shown).
         const customId = (JSON.parse(line.text) as { custom_id: string }).custom_id;
-        yield Buffer.from(`${unansweredLine(customId, code, message, neverRanId(e.batchId, index))}\n`);
+        yield unansweredLine(customId, code, message, neverRanId(e.batchId, index));
       }
       index += 1;
     }
@@ -105,12 +149,12 @@ export async function writeFinalFiles(deps: { executions: ExecutionRepository; b
   let errorRef: string | null = null;
   if (counts.ok > 0) {
     outputRef = outputBlobKey(e.batchId, 'output');
-    await deps.blobs.put(outputRef, outputLines(deps.executions, e, written), { signal, contentType: 'application/jsonl' });
+    await deps.blobs.put(outputRef, chunked(outputLines(deps.executions, e, written)), { signal, contentType: 'application/jsonl' });
   }
   const failed = e.total - written.size;
   if (failed > 0) {
     errorRef = outputBlobKey(e.batchId, 'errors');
-    await deps.blobs.put(errorRef, errorLines(deps, e, written, signal), { signal, contentType: 'application/jsonl' });
+    await deps.blobs.put(errorRef, chunked(errorLines(deps, e, written, signal)), { signal, contentType: 'application/jsonl' });
   }
   return { outputRef, errorRef, completed: written.size, failed };
 }
