@@ -2,7 +2,8 @@
  * Stable deployment ids. Every stored file and batch routes back to its deployment by this id, so
  * it must survive restarts, reordering of `model_list` and key rotation. LiteLLM hashes all of
  * `litellm_params` (api_key included), which orphans every stored object when a key is rotated;
- * we hash only what says where the upstream objects live.
+ * we hash only what says where the upstream objects live: the provider, the upstream model and the
+ * endpoint params below — not the model group's name, so a group can be renamed.
  */
 import { createHash } from 'node:crypto';
 import type { Mapping } from './diagnostics.js';
@@ -21,7 +22,11 @@ export const IDENTITY_PARAMS = [
 ] as const;
 
 export interface DeploymentIdentity {
-  readonly modelGroup: string;
+  /**
+   * Left out of the id unless given: renaming a model group must not orphan its batches. It is
+   * given only to tell apart one upstream that serves several groups (`readDeployments`).
+   */
+  readonly modelGroup?: string | undefined;
   readonly provider: string;
   readonly upstreamModel: string;
   readonly params: Mapping;
@@ -45,7 +50,7 @@ function identityValue(key: string, value: unknown): string | null {
 
 export function deriveDeploymentId(identity: DeploymentIdentity): string {
   const canonical = JSON.stringify([
-    identity.modelGroup,
+    ...(identity.modelGroup === undefined ? [] : [identity.modelGroup]),
     identity.provider,
     identity.upstreamModel,
     ...IDENTITY_PARAMS.map((key) => identityValue(key, identity.params[key])),

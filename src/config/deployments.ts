@@ -53,18 +53,43 @@ export function readDeployments(
     diag.problem('model_list must be a list of deployments ({model_name, litellm_params, model_info})');
     return [];
   }
-  const read: { readonly deployment: Deployment; readonly path: string }[] = [];
+  const read: Read[] = [];
   modelList.forEach((entry: unknown, index) => {
     const path = indexPath('model_list', index);
     const deployment = readDeployment(entry, path, env, diag, options);
-    if (deployment !== undefined) read.push({ deployment, path });
+    if (deployment !== undefined) read.push({ ...deployment, path });
   });
-  rejectDuplicateIds(read, diag);
-  return read.map(({ deployment }) => deployment);
+  const ids = withSharedUpstreamsApart(read);
+  rejectDuplicateIds(ids, diag);
+  return ids.map(({ deployment }) => deployment);
+}
+
+interface Read {
+  readonly deployment: Deployment;
+  readonly path: string;
+  /** The id with the model group in it, when the id was derived (no model_info.id). */
+  readonly groupedId: string | null;
+}
+
+/**
+ * A derived id leaves the model group out, so one upstream listed under two groups would get one
+ * id: those deployments (only those) take the id that includes their group.
+ */
+function withSharedUpstreamsApart(read: readonly Read[]): Read[] {
+  const groupsById = new Map<string, Set<string>>();
+  for (const r of read) {
+    if (r.groupedId === null) continue;
+    const groups = groupsById.get(r.deployment.id) ?? new Set<string>();
+    groups.add(r.deployment.modelGroup);
+    groupsById.set(r.deployment.id, groups);
+  }
+  return read.map((r) =>
+    r.groupedId !== null && (groupsById.get(r.deployment.id)?.size ?? 0) > 1 ? { ...r, deployment: { ...r.deployment, id: r.groupedId } } : r,
+  );
 }
 
 /** Ids must be unique: two deployments sharing one would share every stored object's routing. */
-function rejectDuplicateIds(read: readonly { deployment: Deployment; path: string }[], diag: Diagnostics): void {
+function rejectDuplicateIds(read: readonly Read[], diag: Diagnostics): void {
   const firstPathById = new Map<string, string>();
   for (const { deployment, path } of read) {
     const first = firstPathById.get(deployment.id);
@@ -102,7 +127,7 @@ function readDeployment(
   env: Env,
   diag: Diagnostics,
   options: DeploymentOptions,
-): Deployment | undefined {
+): Omit<Read, 'path'> | undefined {
   if (!isMapping(raw)) {
     diag.problem(`${path} must be a mapping with model_name and litellm_params`);
     return undefined;
@@ -150,8 +175,10 @@ function readDeployment(
     );
     return undefined;
   }
-  const id = explicitId ?? deriveDeploymentId({ modelGroup, provider, upstreamModel, params: params.mapping });
-  return { id, modelGroup, provider, upstreamModel, params: params.mapping, info, weight };
+  const identity = { provider, upstreamModel, params: params.mapping };
+  const id = explicitId ?? deriveDeploymentId(identity);
+  const groupedId = explicitId === undefined ? deriveDeploymentId({ ...identity, modelGroup }) : null;
+  return { deployment: { id, modelGroup, provider, upstreamModel, params: params.mapping, info, weight }, groupedId };
 }
 
 function readParams(

@@ -36,6 +36,7 @@ import { createProviderRegistry } from '../providers/registry.js';
 import { ConfigError } from '../config/errors.js';
 import { withCollectedResults } from '../domain/results/collected-adapter.js';
 import { withGatewayStaging } from '../domain/files/staged-adapter.js';
+import { warnOrphanedBatches } from '../domain/recovery/orphaned-batches.js';
 import { createStore } from '../store/create-store.js';
 import { InFlightRecords } from '../domain/recovery/in-flight.js';
 import { PendingReconciler } from '../domain/recovery/pending-reconciler.js';
@@ -125,6 +126,7 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
   const registry = withCollectedResults(staged, { store, blobs, clock, logger });
   const directory = new DeploymentDirectory(config.deployments, config.modelGroupAliases);
   const health = new DeploymentHealth(clock, config.routing.allowedFails, config.routing.cooldownSeconds);
+  await warnOrphanedBatches(store, directory, logger);
   // Lifecycle events (issue 8 §5–6): JSON logs and the webhook outbox, delivered in the background.
   const webhookEndpoints = new WebhookEndpoints(config.webhooks.endpoints, store.keys);
   const webhookSender = createWebhookSender({ timeoutMs: config.webhooks.delivery.timeoutMs });

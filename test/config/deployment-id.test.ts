@@ -48,11 +48,25 @@ describe('deployment ids', () => {
     const id = await idOf(AZURE);
     expect(await idOf({ ...AZURE, api_base: 'https://us.openai.azure.com' })).not.toBe(id);
     expect(await idOf({ ...AZURE, model: 'azure/gpt-4o' })).not.toBe(id);
-    expect(await idOf(AZURE, 'another-group')).not.toBe(id);
     expect(await idOf({ ...AZURE, organization: 'org-2' })).not.toBe(id);
     expect(await idOf({ ...AZURE, model: 'openai/gpt-4o-mini-batch' })).not.toBe(
       await idOf({ ...AZURE, model: 'azure/gpt-4o-mini-batch' }),
     );
+  });
+
+  it('keeps the id when the model group is renamed, and tells apart one upstream serving two groups', async () => {
+    const id = await idOf(AZURE);
+    expect(await idOf(AZURE, 'renamed-group')).toBe(id);
+    const shared = await load([
+      { name: 'eu', params: AZURE },
+      { name: 'eu-alias', params: { ...AZURE, api_key: 'k2' } },
+      { name: 'us', params: { ...AZURE, api_base: 'https://us.openai.azure.com' } },
+    ]);
+    const [eu, alias, us] = shared.deployments.map((d) => d.id);
+    expect(new Set([eu, alias, us]).size).toBe(3);
+    expect(eu).not.toBe(id);
+    // The deployment on its own upstream keeps the group-free id.
+    expect(us).toBe(await idOf({ ...AZURE, api_base: 'https://us.openai.azure.com' }, 'anything'));
   });
 
   it('uses model_info.id when present (an integer id becomes a string, as in LiteLLM)', async () => {
