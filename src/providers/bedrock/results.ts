@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { CallOptions, UpstreamResultLine } from '../../domain/ports/provider-adapter.js';
 import { UpstreamError } from '../../errors/upstream-error.js';
-import { isRecord, recordAt, stringAt, tryParseJson, type JsonRecord } from '../shared/json.js';
+import { integerAt, isRecord, recordAt, stringAt, tryParseJson, type JsonRecord } from '../shared/json.js';
 import { scrubbedError, type ErrorScope } from './aws-errors.js';
 import { getJob, type JobsContext } from './jobs.js';
 import { jobIdOf } from './job-map.js';
@@ -102,6 +102,9 @@ export async function* openResults(ctx: ResultsContext, ref: string, opts: CallO
   }
 
   if (!TERMINAL.has(status)) return;
+  // Every record answered: no need to read a (possibly 1 GB) input for the ones missing.
+  const total = integerAt(job, 'totalRecordCount');
+  if (total !== null && total > 0 && seen.size >= total) return;
   const input = s3UriAt(job, 'inputDataConfig', 's3InputDataConfig');
   if (input === null) return;
   const why = neverRan(status);

@@ -20,8 +20,11 @@ describe('openResults', () => {
     const adapter = adapterOver(fakes);
     const { batchRef } = await uploadAndCreate(adapter, 120);
     fakes.bedrock.finish(batchRef);
+    const gets = fakes.s3.stats().requests['GetObject'] ?? 0;
     const results = byLine(await collect(adapter.openResults(batchRef, opts())));
     expect(results.size).toBe(120);
+    // One output file read; the input is not read when every record has its result.
+    expect(fakes.s3.stats().requests['GetObject']).toBe(gets + 1);
     const line7 = results.get(7)!;
     expect(line7.error).toBeNull();
     expect(line7.response).toMatchObject({
