@@ -99,6 +99,11 @@ export class FakeGoogleOAuth {
     return this.#issued.size;
   }
 
+  /** Every token issued, oldest first. */
+  get tokens(): string[] {
+    return [...this.#issued.keys()];
+  }
+
   /** A service-account key file's content, pointing at this fake. */
   credentials(overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return {
