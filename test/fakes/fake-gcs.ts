@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { bearerOf, closeServer, googleError, listen, readBody, sendJson, type GoogleFault } from './fake-google-oauth.js';
 
-export type FakeGcsOperation = 'simple-upload' | 'resumable-start' | 'chunk' | 'metadata' | 'download' | 'list' | 'delete';
+export type FakeGcsOperation = 'simple-upload' | 'resumable-start' | 'chunk' | 'cancel-upload' | 'metadata' | 'download' | 'list' | 'delete';
 
 /** `partial`: a chunk persists only its first 256 KiB, then the request fails with `status`. */
 export type FakeGcsFault = GoogleFault | { kind: 'partial'; status: number };
@@ -51,6 +51,8 @@ export class FakeGcs {
   readonly chunkRanges: string[] = [];
   /** The largest request body received: what a client held for one request, at least. */
   maxBodyBytes = 0;
+  /** Resumable sessions the client cancelled (`DELETE` on the session URI). */
+  cancelledUploads = 0;
   readonly #sessions = new Map<string, Session>();
   readonly #faults: Array<{ op: FakeGcsOperation; fault: FakeGcsFault; skip: number }> = [];
   readonly #opts: FakeGcsOptions;
@@ -165,6 +167,12 @@ export class FakeGcs {
       }
       case 'chunk':
         return this.#chunk(req, res, url, body, fault);
+      case 'cancel-upload': {
+        // GCS answers a cancelled session with 499 Client Closed Request.
+        const deleted = this.#sessions.delete(url.searchParams.get('upload_id') ?? '');
+        if (deleted) this.cancelledUploads++;
+        return deleted ? sendJson(res, 499, null) : googleError(res, 404, 'No such upload session');
+      }
       case 'metadata':
       case 'download':
       case 'delete': {
@@ -189,6 +197,7 @@ export class FakeGcs {
     if (s[1] === 'upload' && s[2] === 'storage' && s[4] === 'b' && s[6] === 'o' && s.length === 7) {
       const type = url.searchParams.get('uploadType');
       if (method === 'PUT' && url.searchParams.has('upload_id')) return 'chunk';
+      if (method === 'DELETE' && url.searchParams.has('upload_id')) return 'cancel-upload';
       if (method === 'POST' && type === 'media') return 'simple-upload';
       if (method === 'POST' && type === 'resumable') return 'resumable-start';
       return null;

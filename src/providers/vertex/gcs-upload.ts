@@ -97,8 +97,26 @@ export const uploadStream = async (
       opts,
     );
 
+  try {
+    return await sendChunks(api, put, first.value, chunks, opts);
+  } catch (error) {
+    // Best effort: a session left open holds the bytes sent until GCS expires it (a week).
+    await api.call({ method: 'DELETE', url: session, accept: [499], body: '' }, opts).catch(() => undefined);
+    throw error;
+  }
+};
+
+type Put = (range: string, data: Buffer) => Promise<ExchangeResponse>;
+
+const sendChunks = async (
+  api: GoogleApi,
+  put: Put,
+  firstChunk: Chunk,
+  chunks: AsyncGenerator<Chunk>,
+  opts: CallOptions,
+): Promise<GcsObject> => {
   let offset = 0;
-  let chunk: Chunk = first.value;
+  let chunk: Chunk = firstChunk;
   for (;;) {
     const end = offset + chunk.data.length;
     const total = chunk.last ? String(end) : '*';

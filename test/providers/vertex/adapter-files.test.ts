@@ -95,6 +95,7 @@ describe('uploadFile', () => {
       adapter.uploadFile({ filename: 'f', purpose: 'batch', body: Readable.from(body()), bytes: null, expiresAfter: null, label: 'file-x' }, opts()),
     );
     expect(error).toBe(boom);
+    expect(fakes.gcs.cancelledUploads).toBe(1);
   });
 });
 
