@@ -104,6 +104,7 @@ export const GENERAL_SETTINGS: KeyLevel = {
     'metrics',
     'metrics_public',
     'database_url',
+    'database_schema',
     'max_batch_file_size_mb',
     'max_batch_file_records',
     'upload_idle_timeout_seconds',

@@ -29,6 +29,7 @@ export type Settings = Pick<
   GatewayConfig,
   | 'masterKey'
   | 'databaseUrl'
+  | 'databaseSchema'
   | 'limits'
   | 'loadBalancingOnBatchEndpoints'
   | 'routing'
@@ -43,6 +44,8 @@ export type Settings = Pick<
 
 const MB = 1024 * 1024;
 export const DEFAULTS = {
+  /** PostgreSQL schema of batchgate's tables, so it can share a database. */
+  databaseSchema: 'batchgate',
   maxUploadMb: 200,
   maxBatchLines: 50_000,
   allowedFails: 3,
@@ -133,6 +136,21 @@ function readMetrics(general: Section, litellm: Section): Settings['metrics'] {
   };
 }
 
+/** A PostgreSQL schema name batchgate creates itself: plain lower-case identifiers only. */
+const schemaName: Field<string> = {
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
+  expected: 'a schema name of lower-case letters, digits and underscores (e.g. batchgate)',
+};
+
+/** Whether a PostgreSQL URL already chooses where tables go (`options=-c search_path=…`). */
+function setsSearchPath(url: string): boolean {
+  try {
+    return /search_path/.test(new URL(url).searchParams.get('options') ?? '');
+  } catch {
+    return false;
+  }
+}
+
 export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settings {
   const general = Section.of(root, 'general_settings', GENERAL_SETTINGS, env, diag);
   const litellm = Section.of(root, 'litellm_settings', LITELLM_SETTINGS, env, diag);
@@ -141,6 +159,10 @@ export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settin
   const masterKey = readMasterKey(general, env, diag);
   const databaseUrl =
     general.read('database_url', postgresUrl) ?? fromEnv(env, 'DATABASE_URL', postgresUrl, diag) ?? null;
+  const databaseSchema =
+    general.read('database_schema', schemaName) ??
+    fromEnv(env, 'BATCHGATE_DATABASE_SCHEMA', schemaName, diag) ??
+    (databaseUrl !== null && setsSearchPath(databaseUrl) ? null : DEFAULTS.databaseSchema);
   const maxUploadMb = general.read('max_batch_file_size_mb', positiveNumber) ?? DEFAULTS.maxUploadMb;
   const maxBatchLines = general.read('max_batch_file_records', positiveInteger) ?? DEFAULTS.maxBatchLines;
 
@@ -154,6 +176,7 @@ export function readSettings(root: Mapping, env: Env, diag: Diagnostics): Settin
   return {
     masterKey,
     databaseUrl,
+    databaseSchema,
     limits: { maxUploadBytes: Math.floor(maxUploadMb * MB), maxBatchLines },
     loadBalancingOnBatchEndpoints: loadBalancing,
     routing: {

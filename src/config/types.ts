@@ -11,6 +11,11 @@ export interface GatewayConfig {
   readonly masterKey: string | null;
   /** PostgreSQL URL (`general_settings.database_url` or `DATABASE_URL`); null = embedded SQLite. */
   readonly databaseUrl: string | null;
+  /**
+   * PostgreSQL: the schema batchgate's tables live in (created when missing), so it can share a
+   * database. Null when the URL sets its own `search_path`, which is then honoured.
+   */
+  readonly databaseSchema: string | null;
   /** Directory for the embedded database and spooled uploads (`--data-dir`, `BATCHGATE_DATA_DIR`). */
   readonly dataDir: string;
   readonly server: {

@@ -115,7 +115,7 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     throw new ConfigError(problems);
   }
   const spool = await claimSpoolDir(join(config.dataDir, 'spool'), logger);
-  const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: config.databaseSchema ?? undefined });
   const blobs = createBlobStore(config.blobs);
   let wakeExecutor = (): void => {};
   // Deployments with no batch API of their own get the gateway's executor behind the same port.

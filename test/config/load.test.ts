@@ -415,3 +415,23 @@ describe('the returned config', () => {
     }).toThrow(TypeError);
   });
 });
+
+describe('general_settings.database_schema', () => {
+  const yaml = (general: string): string => `model_list:\n  - model_name: m\n    litellm_params: { model: openai/gpt-4o, api_key: k }\ngeneral_settings:\n${general}`;
+  it('defaults to batchgate, so the tables never land in a shared public schema', async () => {
+    const config = await loadConfig({ configPath: writeConfig(yaml('  database_url: postgres://u@db/app\n')), env: {} });
+    expect(config.databaseSchema).toBe('batchgate');
+  });
+  it('leaves a search_path chosen in the URL alone, and takes an explicit name or BATCHGATE_DATABASE_SCHEMA', async () => {
+    const inUrl = await loadConfig({ configPath: writeConfig(yaml('  database_url: "postgres://u@db/app?options=-c%20search_path%3Dmine"\n')), env: {} });
+    expect(inUrl.databaseSchema).toBeNull();
+    const explicit = await loadConfig({ configPath: writeConfig(yaml('  database_url: postgres://u@db/app\n  database_schema: gateway_b\n')), env: {} });
+    expect(explicit.databaseSchema).toBe('gateway_b');
+    const fromEnv = await loadConfig({ configPath: writeConfig(yaml('  database_url: postgres://u@db/app\n')), env: { BATCHGATE_DATABASE_SCHEMA: 'from_env' } });
+    expect(fromEnv.databaseSchema).toBe('from_env');
+  });
+  it('refuses a name it could not create safely', async () => {
+    const problems = await problemsOf(loadConfig({ configPath: writeConfig(yaml('  database_schema: "Bad-Name; drop"\n')), env: {} }));
+    expect(problems.join('\n')).toContain('general_settings.database_schema');
+  });
+});

@@ -269,3 +269,26 @@ if (postgres.available) {
   });
 }
 
+
+if (postgres.available) {
+  describe('database_schema', () => {
+    it('puts every table in its own schema of a shared database, without a search_path in the URL', async () => {
+      const schema = await createThrowawaySchema(postgres.url);
+      const yaml = `model_list:\n  - model_name: m\n    litellm_params: { model: openai/gpt-4o-mini, api_key: k }\ngeneral_settings:\n  database_url: ${JSON.stringify(postgres.url)}\n  database_schema: ${schema.name}\n`;
+      const gw = await startGateway({ yaml });
+      try {
+        const client = new pg.Client({ connectionString: postgres.url });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1', [schema.name]);
+          expect(rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['batches', 'files', 'line_keys', 'executions']));
+        } finally {
+          await client.end();
+        }
+      } finally {
+        await gw.close();
+        await schema.drop();
+      }
+    });
+  });
+}

@@ -105,7 +105,7 @@ function createCollectedAdapter(inner: ProviderAdapter, deps: CollectedAdapterDe
     };
   };
 
-  const collect = async (ref: string, upstream: UpstreamBatch, missingCode: string): Promise<void> => {
+  const collect = async (ref: string, missingCode: string): Promise<void> => {
     const batch = await deps.store.batches.findByUpstream(deployment.id, ref);
     if (batch === undefined) return; // Not ours (yet): a create still being recorded.
     const keys = keysOf(deployment.id, ref);
@@ -123,9 +123,9 @@ function createCollectedAdapter(inner: ProviderAdapter, deps: CollectedAdapterDe
     deps.logger.info({ batchId: batch.id, deploymentId: deployment.id, completed: summary.completed, failed: summary.failed }, 'batch results collected');
   };
 
-  const start = (ref: string, upstream: UpstreamBatch, missingCode: string): void => {
+  const start = (ref: string, missingCode: string): void => {
     if (running.has(ref)) return;
-    const job = collect(ref, upstream, missingCode)
+    const job = collect(ref, missingCode)
       .catch((err: unknown) => {
         // Left for the next poll to try again.
         deps.logger.warn({ deploymentId: deployment.id, err: err instanceof Error ? err.message : String(err) }, 'collecting batch results failed; will retry');
@@ -141,7 +141,7 @@ function createCollectedAdapter(inner: ProviderAdapter, deps: CollectedAdapterDe
     const keys = keysOf(deployment.id, ref);
     const summary = await readSummary(deps.blobs, keys.summary, signal);
     if (summary === null) {
-      start(ref, upstream, step.missingCode);
+      start(ref, step.missingCode);
       return provisional(upstream);
     }
     const usage: BatchUsage = summary.usage;
