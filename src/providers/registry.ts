@@ -9,6 +9,7 @@ import type { Clock } from '../domain/ports/clock.js';
 import type { ProviderAdapter, ProviderRegistry } from '../domain/ports/provider-adapter.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { createAzureAdapter } from './azure/adapter.js';
+import { createBedrockAdapter } from './bedrock/adapter.js';
 import { createHostedVllmAdapter, createOllamaAdapter, createOpenAIAdapter } from './openai/adapter.js';
 import { withMockResponse } from './mock/mock-response.js';
 import type { UpstreamCallObserver } from './shared/call-report.js';
@@ -22,12 +23,13 @@ const FACTORIES = {
   azure: createAzureAdapter,
   hosted_vllm: createHostedVllmAdapter,
   ollama: createOllamaAdapter,
+  bedrock: createBedrockAdapter,
 } as const satisfies Record<string, AdapterFactory>;
 
 export type ProviderKind = keyof typeof FACTORIES;
 
 /** Provider kinds this build supports, in a stable order. */
-export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure', 'hosted_vllm', 'ollama']);
+export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure', 'hosted_vllm', 'ollama', 'bedrock']);
 
 const isProviderKind = (kind: string): kind is ProviderKind => Object.hasOwn(FACTORIES, kind);
 
@@ -37,6 +39,8 @@ export interface ProviderRegistryDeps {
   /** Told about every upstream call of every adapter (metrics). */
   readonly observer?: UpstreamCallObserver | undefined;
   readonly clock?: Clock | undefined;
+  /** The environment credential chains read; `process.env` when absent. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 export interface ClosableProviderRegistry extends ProviderRegistry {
@@ -64,7 +68,7 @@ export const createProviderRegistry = (deps: ProviderRegistryDeps): ClosableProv
         `provider '${deployment.provider}' is not supported by this build (deployment '${deployment.id}'); supported: ${PROVIDER_KINDS.join(', ')}`,
       );
     }
-    const built = FACTORIES[deployment.provider](deployment, { timeoutMs: deps.timeoutMs, dispatcher, observer: deps.observer, clock: deps.clock });
+    const built = FACTORIES[deployment.provider](deployment, { timeoutMs: deps.timeoutMs, dispatcher, observer: deps.observer, clock: deps.clock, env: deps.env });
     const mock = deployment.params['mock_response'];
     const adapter = typeof mock === 'string' ? withMockResponse(built, mock) : built;
     adapters.set(deployment.id, adapter);

@@ -46,9 +46,9 @@ describe('createProviderRegistry', () => {
 
   it('refuses a provider this build does not support, naming what it does', () => {
     registry = createProviderRegistry({ timeoutMs: 1000 });
-    const call = () => registry.adapterFor(deploymentOf('vx', 'vertex_ai', {}));
+    const call = () => registry.adapterFor(deploymentOf('vx', 'mystery', {}));
     expect(call).toThrow(GatewayError);
-    expect(call).toThrow("provider 'vertex_ai' is not supported by this build (deployment 'vx'); supported: openai, azure");
+    expect(call).toThrow("provider 'mystery' is not supported by this build (deployment 'vx'); supported: openai, azure");
     try {
       call();
     } catch (error) {
