@@ -10,6 +10,7 @@ import type { ProviderAdapter, ProviderRegistry } from '../domain/ports/provider
 import { GatewayError } from '../errors/gateway-error.js';
 import { createAzureAdapter } from './azure/adapter.js';
 import { createBedrockAdapter } from './bedrock/adapter.js';
+import { createVertexAdapter } from './vertex/adapter.js';
 import { createHostedVllmAdapter, createOllamaAdapter, createOpenAIAdapter } from './openai/adapter.js';
 import { withMockResponse } from './mock/mock-response.js';
 import type { UpstreamCallObserver } from './shared/call-report.js';
@@ -24,12 +25,13 @@ const FACTORIES = {
   hosted_vllm: createHostedVllmAdapter,
   ollama: createOllamaAdapter,
   bedrock: createBedrockAdapter,
+  vertex_ai: (deployment: Deployment, deps: AdapterDeps) => createVertexAdapter(deployment, deps),
 } as const satisfies Record<string, AdapterFactory>;
 
 export type ProviderKind = keyof typeof FACTORIES;
 
 /** Provider kinds this build supports, in a stable order. */
-export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure', 'hosted_vllm', 'ollama', 'bedrock']);
+export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure', 'hosted_vllm', 'ollama', 'bedrock', 'vertex_ai']);
 
 const isProviderKind = (kind: string): kind is ProviderKind => Object.hasOwn(FACTORIES, kind);
 
