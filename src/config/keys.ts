@@ -85,6 +85,8 @@ export const MODEL_INFO: KeyLevel = {
     'output_cost_per_token', 'input_cost_per_token_batches', 'output_cost_per_token_batches',
     // `gateway` or `native`: who runs this deployment's batches (domain/executor/execution-mode.ts).
     'batch_execution', 'tpm',
+    // The account's own Bedrock batch quotas (providers/bedrock/params.ts).
+    'bedrock_min_records_per_job', 'bedrock_max_records_per_job', 'bedrock_max_input_file_bytes',
   ],
   litellm: [
     ...PRICING,
