@@ -7,7 +7,7 @@ import type { BatchError, BatchRequestCounts } from '../../contracts/openai.js';
 import type { UpstreamBatch } from '../../domain/ports/provider-adapter.js';
 import { integerAt, isRecord, recordAt, stringAt, type JsonRecord } from '../shared/json.js';
 import type { GoogleApi } from './google-http.js';
-import { grpcNameOfNumber } from './grpc-status.js';
+import { grpcNameOfNumber } from '../shared/gemini-content/grpc-status.js';
 import { BATCH_LABEL_KEY, decodeLabelValue } from './labels.js';
 import { isVertexJobState, TERMINAL_JOB_STATES, VERTEX_JOB_STATES, type VertexJobState } from './status-map.js';
 

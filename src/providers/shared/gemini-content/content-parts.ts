@@ -1,12 +1,13 @@
 /**
- * OpenAI message content → Gemini `parts` (`reference/wire.md` §4.4, §7.4). Pure. Images arrive
- * as URLs only: a `data:` URL becomes `inlineData`, a `gs://` or `http(s)://` URL becomes
- * `fileData`, whose `mimeType` Vertex requires and which we cannot fetch to sniff, so it is read
- * from the URL's extension and a URL without a known one is refused (one clear 400 at upload
- * rather than thousands of failed lines hours later).
+ * OpenAI message content → Gemini `parts` (`reference/wire.md` §4.4, §7.4), shared by the Vertex
+ * AI and Gemini API adapters (both take the same `Content`). Pure. Images arrive as URLs only: a
+ * `data:` URL becomes `inlineData`, a `gs://` or `http(s)://` URL becomes `fileData`, whose
+ * `mimeType` Google requires and which we cannot fetch to sniff, so it is read from the URL's
+ * extension and a URL without a known one is refused (one clear 400 at upload rather than
+ * thousands of failed lines hours later). `upstream` names the API in refusals ("Vertex AI").
  */
-import { GatewayError } from '../../errors/gateway-error.js';
-import { isRecord, stringAt, type JsonRecord } from '../shared/json.js';
+import { GatewayError } from '../../../errors/gateway-error.js';
+import { isRecord, stringAt, type JsonRecord } from '../json.js';
 
 export type GeminiPart = Record<string, unknown>;
 
@@ -44,7 +45,7 @@ export const mimeTypeOfUrl = (url: string): string | null => {
 const DATA_URL = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)(?:;[a-z0-9-]+=[^;,]*)*;base64,(.*)$/is;
 
 /** One URL (image or file) as a Gemini part. */
-export const partOfUrl = (url: string, param: string): GeminiPart => {
+export const partOfUrl = (url: string, param: string, upstream: string): GeminiPart => {
   if (url.startsWith('data:')) {
     const match = DATA_URL.exec(url);
     if (match === null) throw invalidLine(`${param} is a data: URL that is not base64 with a MIME type (data:<type>;base64,<data>)`, param);
@@ -54,7 +55,7 @@ export const partOfUrl = (url: string, param: string): GeminiPart => {
     const mimeType = mimeTypeOfUrl(url);
     if (mimeType === null) {
       throw invalidLine(
-        `${param}: Vertex AI needs the media type of a URL and it cannot be told from this one's extension; ` +
+        `${param}: ${upstream} needs the media type of a URL and it cannot be told from this one's extension; ` +
           `use a data: URL or a URL ending in ${Object.keys(MIME_BY_EXTENSION).map((e) => `.${e}`).join(', ')}`,
         param,
       );
@@ -64,20 +65,20 @@ export const partOfUrl = (url: string, param: string): GeminiPart => {
   throw invalidLine(`${param} must be a data:, gs:// or https:// URL`, param);
 };
 
-const imagePart = (part: JsonRecord, param: string): GeminiPart => {
+const imagePart = (part: JsonRecord, param: string, upstream: string): GeminiPart => {
   const image = part['image_url'];
   const url = typeof image === 'string' ? image : isRecord(image) ? stringAt(image, 'url') : null;
   if (url === null || url === '') throw invalidLine(`${param}.image_url.url is required`, param);
-  return partOfUrl(url, `${param}.image_url.url`);
+  return partOfUrl(url, `${param}.image_url.url`, upstream);
 };
 
-const filePart = (part: JsonRecord, param: string): GeminiPart => {
+const filePart = (part: JsonRecord, param: string, upstream: string): GeminiPart => {
   const file = isRecord(part['file']) ? part['file'] : {};
   const data = stringAt(file, 'file_data');
   if (data === null) {
-    throw invalidLine(`${param}: Vertex AI batch lines take files as file.file_data (a data: URL); file_id is not supported`, param);
+    throw invalidLine(`${param}: ${upstream} batch lines take files as file.file_data (a data: URL); file_id is not supported`, param);
   }
-  return partOfUrl(data, `${param}.file.file_data`);
+  return partOfUrl(data, `${param}.file.file_data`, upstream);
 };
 
 /** Text-only content (system, developer, tool messages): a string or text parts. */
@@ -96,7 +97,7 @@ export const textOf = (content: unknown, param: string): string => {
 };
 
 /** User or assistant content → parts; audio and unknown part types are refused, naming them. */
-export const partsOf = (content: unknown, param: string): GeminiPart[] => {
+export const partsOf = (content: unknown, param: string, upstream: string): GeminiPart[] => {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
   if (content === null || content === undefined) return [];
   if (!Array.isArray(content)) throw invalidLine(`${param} must be a string or an array of content parts`, param);
@@ -109,13 +110,13 @@ export const partsOf = (content: unknown, param: string): GeminiPart[] => {
       case 'refusal':
         return { text: stringAt(part, 'refusal') ?? '' };
       case 'image_url':
-        return imagePart(part, where);
+        return imagePart(part, where, upstream);
       case 'file':
-        return filePart(part, where);
+        return filePart(part, where, upstream);
       case 'input_audio':
-        throw invalidLine(`${where}: audio input is not supported by Vertex AI batch deployments`, param);
+        throw invalidLine(`${where}: audio input is not supported by ${upstream} batch deployments`, param);
       default:
-        throw invalidLine(`${where} has type '${String(part['type'])}', which Vertex AI batch deployments do not support`, param);
+        throw invalidLine(`${where} has type '${String(part['type'])}', which ${upstream} batch deployments do not support`, param);
     }
   });
 };

@@ -1,6 +1,7 @@
 /**
  * Google's canonical error codes (google.rpc.Code) and the HTTP status each stands for, used to
- * read a failed output line's `status` text and a failed job's `error.code`.
+ * read a failed request's status (Vertex's `status` text, the Gemini API's google.rpc `Status`)
+ * and a failed job's `error.code`.
  */
 
 const BY_NAME = {

@@ -1,11 +1,11 @@
 /**
  * JSON Schema (what OpenAI `tools[].function.parameters` and `response_format.json_schema.schema`
- * hold) → Vertex's `Schema`, an OpenAPI 3.0 subset that refuses fields it does not know
- * (`additionalProperties`, `$schema`, `strict`, …). Pure. Kept fields are whitelisted; `$ref`s
+ * hold) → Google's `Schema` (Vertex AI and the Gemini API alike), an OpenAPI 3.0 subset that
+ * refuses fields it does not know (`additionalProperties`, `$schema`, `strict`, …). Pure. Kept fields are whitelisted; `$ref`s
  * into `$defs`/`definitions` are inlined (a recursive schema cannot be and is refused); type
  * unions with `null` become `nullable`; types are written in the enum's upper case.
  */
-import { isRecord, type JsonRecord } from '../shared/json.js';
+import { isRecord, type JsonRecord } from '../json.js';
 import { invalidLine } from './content-parts.js';
 
 const KEPT = new Set([
@@ -34,6 +34,8 @@ const MAX_DEPTH = 32;
 interface Context {
   readonly defs: JsonRecord;
   readonly param: string;
+  /** The API's name in refusals. */
+  readonly upstream: string;
 }
 
 const resolveRef = (ref: string, ctx: Context): unknown => {
@@ -46,7 +48,7 @@ const resolveRef = (ref: string, ctx: Context): unknown => {
 };
 
 const convert = (schema: unknown, ctx: Context, depth: number): Record<string, unknown> => {
-  if (depth > MAX_DEPTH) throw invalidLine(`${ctx.param}: the schema is recursive or nested too deeply for Vertex AI`, ctx.param);
+  if (depth > MAX_DEPTH) throw invalidLine(`${ctx.param}: the schema is recursive or nested too deeply for ${ctx.upstream}`, ctx.param);
   if (!isRecord(schema)) return {};
   const ref = schema['$ref'];
   if (typeof ref === 'string') return convert(resolveRef(ref, ctx), ctx, depth + 1);
@@ -64,7 +66,7 @@ const convert = (schema: unknown, ctx: Context, depth: number): Record<string, u
   else if (nonNull.length > 1) out['anyOf'] = nonNull.map((t) => ({ type: t.toUpperCase() }));
 
   const values = schema['enum'] ?? (schema['const'] === undefined ? undefined : [schema['const']]);
-  // Vertex enums are strings; a numeric enum is left to `type` rather than sent and refused.
+  // Google's enums are strings; a numeric enum is left to `type` rather than sent and refused.
   if (Array.isArray(values) && values.every((v) => typeof v === 'string')) {
     out['enum'] = values;
     if (out['type'] === undefined) out['type'] = 'STRING';
@@ -86,7 +88,7 @@ const convert = (schema: unknown, ctx: Context, depth: number): Record<string, u
 };
 
 /** Converts a whole schema; `param` names it in a refusal. */
-export const toVertexSchema = (schema: unknown, param: string): Record<string, unknown> => {
+export const toGeminiSchema = (schema: unknown, param: string, upstream: string): Record<string, unknown> => {
   const defs = isRecord(schema) ? { ...(isRecord(schema['definitions']) ? schema['definitions'] : {}), ...(isRecord(schema['$defs']) ? schema['$defs'] : {}) } : {};
-  return convert(schema, { defs, param }, 0);
+  return convert(schema, { defs, param, upstream }, 0);
 };
