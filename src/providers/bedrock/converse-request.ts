@@ -11,7 +11,8 @@
  *   `toolConfig` and fails such records.
  */
 import type { BatchInputLine } from '../../contracts/openai.js';
-import { checkChatLine, maxTokensOf, mergeTurns, messagesOf, numberOf, refuse, stopSequencesOf, type ContentPart } from './request-common.js';
+import { checkChatLine, maxTokensOf, mergeTurns, messagesOf, numberOf, refuse, stopSequencesOf, type ContentPart } from '../shared/chat-request.js';
+import { BEDROCK_DIALECT } from './dialect.js';
 
 type Block = Record<string, unknown>;
 
@@ -26,6 +27,7 @@ const IMAGE_FORMATS: Readonly<Record<string, string>> = {
 
 const blockOf = (part: ContentPart, lineNo: number, param: string): Block => {
   if (part.kind === 'text') return { text: part.text };
+  if (part.kind === 'image-url') throw refuse(lineNo, param, 'Bedrock accepts images only as base64 data: URLs (data:image/png;base64,…), not links');
   const format = Object.hasOwn(IMAGE_FORMATS, part.mediaType) ? IMAGE_FORMATS[part.mediaType] : undefined;
   if (format === undefined) throw refuse(lineNo, param, `image type '${part.mediaType}' is not supported (png, jpeg, gif, webp)`);
   return { image: { format, source: { bytes: part.data } } };
@@ -35,7 +37,7 @@ const TOOLS_UNSUPPORTED = 'tool use is not supported for this model in Bedrock b
 
 /** The `modelInput` of one record. */
 export const toConverseBody = (line: BatchInputLine, lineNo: number): Record<string, unknown> => {
-  const body = checkChatLine(line, lineNo);
+  const body = checkChatLine(line, lineNo, BEDROCK_DIALECT);
   for (const key of ['tools', 'functions']) {
     const value = body[key];
     if (value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0)) throw refuse(lineNo, key, TOOLS_UNSUPPORTED);
@@ -47,7 +49,7 @@ export const toConverseBody = (line: BatchInputLine, lineNo: number): Record<str
   }
   const system: Block[] = [];
   const turns: Array<{ role: 'user' | 'assistant'; content: Block[] }> = [];
-  messagesOf(body, lineNo).forEach((message, i) => {
+  messagesOf(body, lineNo, BEDROCK_DIALECT).forEach((message, i) => {
     const param = `messages[${i}]`;
     switch (message.role) {
       case 'system':

@@ -4,34 +4,13 @@
  * Anthropic Message for InvokeModel jobs, a Converse response for Converse jobs) or `error`
  * (`{errorCode, errorMessage}`), which becomes an error response with that status.
  */
-import type { UpstreamResultLine } from '../../domain/ports/provider-adapter.js';
-import { typeForStatus } from '../shared/error-body.js';
+import { anthropicToCompletion } from '../shared/anthropic-completion.js';
+import { completion, errorResponse, finishOf, usageOf, type ResultContext, type Response } from '../shared/chat-completion.js';
 import { integerAt, isRecord, recordAt, stringAt, type JsonRecord } from '../shared/json.js';
 import type { ModelFamily } from './model-family.js';
 
-/** What the record does not say and the chat.completion needs. */
-export interface ResultContext {
-  /** Job's model id, used when the answer names none (Converse never does). */
-  readonly model: string;
-  /** Unix seconds: the job's end (or the time results were read). */
-  readonly created: number;
-  /** `chatcmpl-…` id for answers that carry none. */
-  readonly completionId: string;
-  /** Turns upstream text (error messages) into text safe to show. */
-  readonly sanitize: (text: string) => string;
-}
-
-type Response = NonNullable<UpstreamResultLine['response']>;
-
-const ANTHROPIC_FINISH = {
-  end_turn: 'stop',
-  stop_sequence: 'stop',
-  pause_turn: 'stop',
-  max_tokens: 'length',
-  model_context_window_exceeded: 'length',
-  tool_use: 'tool_calls',
-  refusal: 'content_filter',
-} as const satisfies Record<string, string>;
+export type { ResultContext } from '../shared/chat-completion.js';
+export { anthropicToCompletion, errorResponse };
 
 const CONVERSE_FINISH = {
   end_turn: 'stop',
@@ -44,86 +23,6 @@ const CONVERSE_FINISH = {
   malformed_model_output: 'stop',
   malformed_tool_use: 'stop',
 } as const satisfies Record<string, string>;
-
-const finishOf = (table: Readonly<Record<string, string>>, reason: string | null, hasTools: boolean): string => {
-  if (reason !== null && Object.hasOwn(table, reason)) return table[reason] ?? 'stop';
-  return hasTools ? 'tool_calls' : 'stop';
-};
-
-interface ToolCallOut {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
-
-const completion = (
-  ctx: ResultContext,
-  id: string,
-  model: string,
-  texts: string[],
-  toolCalls: ToolCallOut[],
-  finish: string,
-  usage: Record<string, unknown>,
-): Response => ({
-  statusCode: 200,
-  requestId: null,
-  body: {
-    id,
-    object: 'chat.completion',
-    created: ctx.created,
-    model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: texts.length === 0 && toolCalls.length > 0 ? null : texts.join(''),
-          refusal: null,
-          ...(toolCalls.length === 0 ? {} : { tool_calls: toolCalls }),
-        },
-        logprobs: null,
-        finish_reason: finish,
-      },
-    ],
-    usage,
-  },
-});
-
-const usageOf = (prompt: number, completionTokens: number, cached: number, total?: number): Record<string, unknown> => ({
-  prompt_tokens: prompt,
-  completion_tokens: completionTokens,
-  total_tokens: total ?? prompt + completionTokens,
-  prompt_tokens_details: { cached_tokens: cached },
-  completion_tokens_details: { reasoning_tokens: 0 },
-});
-
-/** An Anthropic Message (InvokeModel `modelOutput`) → chat.completion. */
-export const anthropicToCompletion = (message: JsonRecord, ctx: ResultContext): Response => {
-  const content = Array.isArray(message['content']) ? message['content'].filter(isRecord) : [];
-  const texts = content.filter((b) => b['type'] === 'text').map((b) => stringAt(b, 'text') ?? '');
-  const toolCalls = content
-    .filter((b) => b['type'] === 'tool_use')
-    .map((b) => ({
-      id: stringAt(b, 'id') ?? '',
-      type: 'function' as const,
-      function: { name: stringAt(b, 'name') ?? '', arguments: JSON.stringify(b['input'] ?? {}) },
-    }));
-  const usage = recordAt(message, 'usage') ?? {};
-  const input = integerAt(usage, 'input_tokens') ?? 0;
-  const cacheWrite = integerAt(usage, 'cache_creation_input_tokens') ?? 0;
-  const cacheRead = integerAt(usage, 'cache_read_input_tokens') ?? 0;
-  const messageId = stringAt(message, 'id');
-  return completion(
-    ctx,
-    messageId === null ? ctx.completionId : `chatcmpl-${messageId}`,
-    stringAt(message, 'model') ?? ctx.model,
-    texts,
-    toolCalls,
-    finishOf(ANTHROPIC_FINISH, stringAt(message, 'stop_reason'), toolCalls.length > 0),
-    // Anthropic counts cached input apart from `input_tokens`; OpenAI's prompt_tokens include it.
-    usageOf(input + cacheWrite + cacheRead, integerAt(usage, 'output_tokens') ?? 0, cacheRead),
-  );
-};
 
 /** A Converse response (`{output: {message}, stopReason, usage}`) → chat.completion. */
 export const converseToCompletion = (output: JsonRecord, ctx: ResultContext): Response => {
@@ -160,12 +59,6 @@ const statusOf = (code: unknown): number => {
   const n = typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : code;
   return typeof n === 'number' && Number.isInteger(n) && n >= 400 && n <= 599 ? n : 500;
 };
-
-export const errorResponse = (status: number, message: string): Response => ({
-  statusCode: status,
-  requestId: null,
-  body: { error: { message, type: typeForStatus(status), param: null, code: null } },
-});
 
 /** One output record → its `response`; `family` picks how `modelOutput` is read. */
 export const recordToResponse = (record: JsonRecord, family: ModelFamily, ctx: ResultContext): Response => {

@@ -1,17 +1,28 @@
 /**
- * What both record formats (Anthropic InvokeModel, Converse) need from an OpenAI chat body: the
- * checks every Bedrock line must pass, and the body's messages read into a small neutral shape.
- * Everything here is pure; a body Bedrock cannot express is refused with a `GatewayError`
- * (`invalid_request`) that names the line and the field, and the domain stops the upload with it.
+ * What every non-OpenAI line format (Anthropic Messages, on its own API or on Bedrock; Bedrock
+ * Converse) needs from an OpenAI chat body: the checks such a line must pass, and the body's
+ * messages read into a small neutral shape. Everything here is pure; a body the upstream cannot
+ * express is refused with a `GatewayError` (`invalid_request`) that names the line and the field,
+ * and the domain stops the upload with it. The `ChatDialect` says which upstream, for the
+ * messages, and whether it fetches images by link.
  */
 import type { BatchInputLine } from '../../contracts/openai.js';
 import { GatewayError } from '../../errors/gateway-error.js';
-import { isRecord, type JsonRecord } from '../shared/json.js';
+import { isRecord, type JsonRecord } from './json.js';
+
+export interface ChatDialect {
+  /** The upstream as messages name it: `Bedrock`, `Anthropic`. */
+  readonly name: string;
+  /** Whether the upstream fetches an image from an https link itself (Bedrock takes bytes only). */
+  readonly imageLinks: boolean;
+}
 
 export type ContentPart =
   | { readonly kind: 'text'; readonly text: string }
   /** `data` is base64, as a `data:` URL carries it. */
-  | { readonly kind: 'image'; readonly mediaType: string; readonly data: string };
+  | { readonly kind: 'image'; readonly mediaType: string; readonly data: string }
+  /** An https image the upstream fetches itself (only when the dialect allows links). */
+  | { readonly kind: 'image-url'; readonly url: string };
 
 export interface ToolCall {
   readonly id: string;
@@ -30,23 +41,23 @@ export type ChatMessage =
 export const refuse = (lineNo: number, param: string, problem: string): GatewayError =>
   new GatewayError('invalid_request', `Line ${lineNo}: ${problem}. The file was not stored.`, { param: `body.${param}` });
 
-/** Batch lines for Bedrock are chat completions; embeddings and the rest have no record format here. */
-export const checkChatLine = (line: BatchInputLine, lineNo: number): JsonRecord => {
+/** Batch lines here are chat completions; embeddings and the rest have no line format of their own. */
+export const checkChatLine = (line: BatchInputLine, lineNo: number, dialect: ChatDialect): JsonRecord => {
   if (!/\/chat\/completions$/.test(line.url)) {
     throw new GatewayError(
       'invalid_request',
-      `Line ${lineNo}: url '${line.url}' is not supported by Bedrock batch deployments, which run /v1/chat/completions only. The file was not stored.`,
+      `Line ${lineNo}: url '${line.url}' is not supported by ${dialect.name} batch deployments, which run /v1/chat/completions only. The file was not stored.`,
       { param: 'url' },
     );
   }
   const body = line.body;
   if (body['stream'] === true) throw refuse(lineNo, 'stream', 'stream: true cannot run in a batch');
   const n = body['n'];
-  if (n !== undefined && n !== null && n !== 1) throw refuse(lineNo, 'n', `n: ${JSON.stringify(n)} is not supported by Bedrock (one choice per request)`);
-  if (body['logprobs'] === true) throw refuse(lineNo, 'logprobs', 'logprobs are not returned by Bedrock');
+  if (n !== undefined && n !== null && n !== 1) throw refuse(lineNo, 'n', `n: ${JSON.stringify(n)} is not supported by ${dialect.name} (one choice per request)`);
+  if (body['logprobs'] === true) throw refuse(lineNo, 'logprobs', `logprobs are not returned by ${dialect.name}`);
   const format = body['response_format'];
   if (isRecord(format) && format['type'] !== 'text') {
-    throw refuse(lineNo, 'response_format', `response_format '${String(format['type'])}' is not supported by Bedrock batch deployments`);
+    throw refuse(lineNo, 'response_format', `response_format '${String(format['type'])}' is not supported by ${dialect.name} batch deployments`);
   }
   return body;
 };
@@ -69,7 +80,7 @@ export const numberOf = (body: JsonRecord, key: string, lineNo: number): number 
   return value;
 };
 
-/** OpenAI's `stop` is a string or up to four strings; both Bedrock formats take a list. */
+/** OpenAI's `stop` is a string or up to four strings; every format here takes a list. */
 export const stopSequencesOf = (body: JsonRecord, lineNo: number): string[] | null => {
   const stop = body['stop'];
   if (stop === undefined || stop === null) return null;
@@ -80,19 +91,26 @@ export const stopSequencesOf = (body: JsonRecord, lineNo: number): string[] | nu
 
 const DATA_URL = /^data:(image\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=\s]+)$/i;
 
-const imagePart = (part: JsonRecord, lineNo: number, param: string): ContentPart => {
+const imagePart = (part: JsonRecord, lineNo: number, param: string, dialect: ChatDialect): ContentPart => {
   const image = part['image_url'];
   const url = typeof image === 'string' ? image : isRecord(image) && typeof image['url'] === 'string' ? image['url'] : null;
   if (url === null) throw refuse(lineNo, param, 'an image_url part needs image_url.url');
   const match = DATA_URL.exec(url);
   if (match === null) {
+    if (dialect.imageLinks && /^https:\/\//i.test(url)) return { kind: 'image-url', url };
     // Bedrock fetches nothing on a record's behalf: its models take image bytes only.
-    throw refuse(lineNo, param, 'Bedrock accepts images only as base64 data: URLs (data:image/png;base64,…), not links');
+    throw refuse(
+      lineNo,
+      param,
+      dialect.imageLinks
+        ? `${dialect.name} accepts images as https links or base64 data: URLs (data:image/png;base64,…)`
+        : `${dialect.name} accepts images only as base64 data: URLs (data:image/png;base64,…), not links`,
+    );
   }
   return { kind: 'image', mediaType: (match[1] ?? '').toLowerCase(), data: (match[2] ?? '').replace(/\s+/g, '') };
 };
 
-const partsOf = (content: unknown, lineNo: number, param: string, allowImages: boolean): ContentPart[] => {
+const partsOf = (content: unknown, lineNo: number, param: string, allowImages: boolean, dialect: ChatDialect): ContentPart[] => {
   if (typeof content === 'string') return content === '' ? [] : [{ kind: 'text', text: content }];
   if (content === null || content === undefined) return [];
   if (!Array.isArray(content)) throw refuse(lineNo, param, 'content must be a string or a list of parts');
@@ -100,13 +118,13 @@ const partsOf = (content: unknown, lineNo: number, param: string, allowImages: b
     const where = `${param}[${j}]`;
     if (!isRecord(part)) throw refuse(lineNo, where, 'a content part must be an object');
     if (part['type'] === 'text' && typeof part['text'] === 'string') return { kind: 'text', text: part['text'] };
-    if (part['type'] === 'image_url' && allowImages) return imagePart(part, lineNo, where);
-    throw refuse(lineNo, where, `content part type '${String(part['type'])}' is not supported here by Bedrock batch deployments`);
+    if (part['type'] === 'image_url' && allowImages) return imagePart(part, lineNo, where, dialect);
+    throw refuse(lineNo, where, `content part type '${String(part['type'])}' is not supported here by ${dialect.name} batch deployments`);
   });
 };
 
-const textOf = (content: unknown, lineNo: number, param: string): string =>
-  partsOf(content, lineNo, param, false)
+const textOf = (content: unknown, lineNo: number, param: string, dialect: ChatDialect): string =>
+  partsOf(content, lineNo, param, false, dialect)
     .map((p) => (p.kind === 'text' ? p.text : ''))
     .join('\n');
 
@@ -133,7 +151,7 @@ const toolCallsOf = (raw: unknown, lineNo: number, param: string): ToolCall[] =>
 };
 
 /** Reads `messages` into the neutral shape; `developer` is OpenAI's newer name for `system`. */
-export const messagesOf = (body: JsonRecord, lineNo: number): ChatMessage[] => {
+export const messagesOf = (body: JsonRecord, lineNo: number, dialect: ChatDialect): ChatMessage[] => {
   const raw = body['messages'];
   if (!Array.isArray(raw) || raw.length === 0) throw refuse(lineNo, 'messages', 'messages must be a non-empty list');
   return raw.map((message, i): ChatMessage => {
@@ -144,28 +162,28 @@ export const messagesOf = (body: JsonRecord, lineNo: number): ChatMessage[] => {
     switch (role) {
       case 'system':
       case 'developer':
-        return { role: 'system', text: textOf(content, lineNo, `${param}.content`) };
+        return { role: 'system', text: textOf(content, lineNo, `${param}.content`, dialect) };
       case 'user':
-        return { role: 'user', parts: partsOf(content, lineNo, `${param}.content`, true) };
+        return { role: 'user', parts: partsOf(content, lineNo, `${param}.content`, true, dialect) };
       case 'assistant':
         return {
           role: 'assistant',
-          parts: partsOf(content, lineNo, `${param}.content`, false),
+          parts: partsOf(content, lineNo, `${param}.content`, false, dialect),
           toolCalls: toolCallsOf(message['tool_calls'], lineNo, `${param}.tool_calls`),
         };
       case 'tool': {
         const id = message['tool_call_id'];
         if (typeof id !== 'string' || id === '') throw refuse(lineNo, `${param}.tool_call_id`, 'a tool message needs tool_call_id');
-        return { role: 'tool', toolCallId: id, text: textOf(content, lineNo, `${param}.content`) };
+        return { role: 'tool', toolCallId: id, text: textOf(content, lineNo, `${param}.content`, dialect) };
       }
       default:
-        throw refuse(lineNo, `${param}.role`, `role '${String(role)}' is not supported by Bedrock batch deployments`);
+        throw refuse(lineNo, `${param}.role`, `role '${String(role)}' is not supported by ${dialect.name} batch deployments`);
     }
   });
 };
 
 /**
- * Both formats want alternating turns; OpenAI allows two user messages in a row (and tool results
+ * Anthropic and Converse want alternating turns; OpenAI allows two user messages in a row (and tool results
  * become user turns), so adjacent turns of one role are merged by concatenating their blocks.
  */
 export const mergeTurns = <B>(turns: ReadonlyArray<{ role: 'user' | 'assistant'; content: B[] }>): Array<{ role: 'user' | 'assistant'; content: B[] }> => {
