@@ -8,6 +8,7 @@ import type { Deployment } from '../domain/deployment.js';
 import type { Clock } from '../domain/ports/clock.js';
 import type { ProviderAdapter, ProviderRegistry } from '../domain/ports/provider-adapter.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { createAnthropicAdapter } from './anthropic/adapter.js';
 import { createAzureAdapter } from './azure/adapter.js';
 import { createBedrockAdapter } from './bedrock/adapter.js';
 import { createVertexAdapter } from './vertex/adapter.js';
@@ -26,12 +27,13 @@ const FACTORIES = {
   ollama: createOllamaAdapter,
   bedrock: createBedrockAdapter,
   vertex_ai: (deployment: Deployment, deps: AdapterDeps) => createVertexAdapter(deployment, deps),
+  anthropic: createAnthropicAdapter,
 } as const satisfies Record<string, AdapterFactory>;
 
 export type ProviderKind = keyof typeof FACTORIES;
 
 /** Provider kinds this build supports, in a stable order. */
-export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure', 'hosted_vllm', 'ollama', 'bedrock', 'vertex_ai']);
+export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure', 'hosted_vllm', 'ollama', 'bedrock', 'vertex_ai', 'anthropic']);
 
 const isProviderKind = (kind: string): kind is ProviderKind => Object.hasOwn(FACTORIES, kind);
 
