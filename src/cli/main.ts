@@ -1,70 +1,33 @@
 #!/usr/bin/env node
 /**
  * `batchgate` command line: argument parsing and dispatch only. `serve` (the default) runs the
- * gateway, so `batchgate --config config.yaml` works as `litellm --config config.yaml` does.
+ * gateway, so `batchgate --config config.yaml` works as `litellm --config config.yaml` does; the
+ * other commands live in `commands/`, one file per concern.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig } from '../config/load.js';
-import { PROVIDER_KINDS } from '../providers/registry.js';
-import { processEnv } from '../config/process-env.js';
+import { readFileSync } from 'node:fs';
+import { Command, type CommanderError } from 'commander';
 import { runServer } from '../server/main.js';
 import { runWorker } from '../server/worker-main.js';
-import type { GatewayConfig } from '../config/types.js';
+import { registerBatch } from './commands/batch.js';
+import { registerConfigCheck } from './commands/config-check.js';
+import { registerKeys } from './commands/keys.js';
+import { registerMigrate } from './commands/migrate.js';
+import { configFrom, exitOnConfigError, port, type ServeOptions } from './config-options.js';
+import { EXIT, EXIT_CODE_HELP } from './exit-codes.js';
 
-const port = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be an integer 0-65535');
-  return n;
-};
-
-interface ServeOptions {
-  config?: string;
-  port?: number;
-  host?: string;
-  dataDir?: string;
-  logLevel?: string;
-  /** LiteLLM's spelling, kept: `--detailed_debug`. */
-  detailed_debug?: boolean;
-  /** commander's `--no-worker`: false when given. */
-  worker?: boolean;
-}
+/** The installed package's version: package.json sits two levels above both `src/cli` and `dist/cli`. */
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /**
- * Runs a command that reads the config; a bad config exits 2 with its message, whether the loader
- * found it or start-up did (a deployment whose provider or params cannot work).
+ * Commander exits 1 on a bad argument; the new commands exit 2 (usage) instead, as documented.
+ * `serve` and `worker` keep commander's behaviour, which their callers already rely on.
  */
-async function exitOnConfigError(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`batchgate: invalid configuration\n${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
+const usageExit = (err: CommanderError): never => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
 
-/** Loads the config as `serve` and `worker` both do. */
-async function configFrom(options: ServeOptions): Promise<GatewayConfig> {
-  const config = await loadConfig(
-    {
-      configPath: options.config,
-      env: processEnv(),
-      overrides: {
-        port: options.port,
-        host: options.host,
-        dataDir: options.dataDir,
-        logLevel: options.logLevel,
-        detailedDebug: options.detailed_debug,
-      },
-    },
-    { knownProviders: PROVIDER_KINDS },
-  );
-  return options.worker === false ? { ...config, lifecycle: { ...config.lifecycle, runWorker: false } } : config;
-}
-
-const program = new Command('batchgate').description('OpenAI-compatible Files and Batches gateway');
+const program = new Command('batchgate')
+  .description('OpenAI-compatible Files and Batches gateway')
+  .version(version, '-V, --version', 'print the batchgate version')
+  .addHelpText('after', EXIT_CODE_HELP);
 
 program
   .command('serve', { isDefault: true })
@@ -90,5 +53,16 @@ program
   .action(async (options: ServeOptions) => {
     await exitOnConfigError(async () => runWorker(await configFrom(options)));
   });
+
+// exitOverride is inherited by the subcommands created after it, so it is set on each group first.
+const group = (register: (c: Command) => void): void => {
+  const holder = new Command('batchgate').exitOverride(usageExit);
+  register(holder);
+  for (const command of holder.commands) program.addCommand(command.addHelpText('after', EXIT_CODE_HELP));
+};
+group(registerMigrate);
+group(registerConfigCheck);
+group(registerBatch);
+group(registerKeys);
 
 await program.parseAsync(process.argv);

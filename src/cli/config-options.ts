@@ -1,0 +1,63 @@
+/**
+ * How the commands that run from a config file (`serve`, `worker`, `migrate`) read it: the same
+ * flags, the same loader, the same exit 2 on a bad config, so `migrate` prepares exactly the
+ * database `serve` will open.
+ */
+import { InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { processEnv } from '../config/process-env.js';
+import type { GatewayConfig } from '../config/types.js';
+import { PROVIDER_KINDS } from '../providers/registry.js';
+
+export const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be an integer 0-65535');
+  return n;
+};
+
+export interface ServeOptions {
+  config?: string;
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  logLevel?: string;
+  /** LiteLLM's spelling, kept: `--detailed_debug`. */
+  detailed_debug?: boolean;
+  /** commander's `--no-worker`: false when given. */
+  worker?: boolean;
+}
+
+/**
+ * Runs a command that reads the config; a bad config exits 2 with its message, whether the loader
+ * found it or start-up did (a deployment whose provider or params cannot work).
+ */
+export async function exitOnConfigError(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`batchgate: invalid configuration\n${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Loads the config as `serve` and `worker` both do. */
+export async function configFrom(options: ServeOptions): Promise<GatewayConfig> {
+  const config = await loadConfig(
+    {
+      configPath: options.config,
+      env: processEnv(),
+      overrides: {
+        port: options.port,
+        host: options.host,
+        dataDir: options.dataDir,
+        logLevel: options.logLevel,
+        detailedDebug: options.detailed_debug,
+      },
+    },
+    { knownProviders: PROVIDER_KINDS },
+  );
+  return options.worker === false ? { ...config, lifecycle: { ...config.lifecycle, runWorker: false } } : config;
+}
