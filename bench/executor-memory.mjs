@@ -18,6 +18,32 @@ const RUNS = Number(process.argv[2] ?? 3);
 const SIZES = (process.env.SIZES ?? '500,50000').split(',').map(Number);
 const KEY = 'sk-bench';
 
+const DETAIL = process.env.DETAIL === '1';
+
+/**
+ * With DETAIL=1, the anonymous RSS at each new peak by kind of mapping: `brk` is the main malloc
+ * arena, `arenas` the 64 MB-aligned heaps of glibc's per-thread arenas (V8's compiler and GC
+ * threads, libuv's pool), `other` the rest (V8's heap pages, large mmapped allocations).
+ */
+async function anonBreakdown(pid) {
+  const text = await readFile(`/proc/${pid}/smaps`, 'utf8');
+  const out = { brk: 0, arenas: 0, other: 0 };
+  let kind = null;
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const [, start, , inode, name] = head;
+      if (name === '[heap]') kind = 'brk';
+      else if (inode !== '0' || name !== '') kind = null;
+      else kind = BigInt(`0x${start}`) % (64n << 20n) === 0n ? 'arenas' : 'other';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss !== null && kind !== null) out[kind] += Number(rss[1]) / 1024;
+  }
+  return `brk ${out.brk.toFixed(1)}, arenas ${out.arenas.toFixed(1)}, other ${out.other.toFixed(1)} MB`;
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function runOnce(lines) {
@@ -62,6 +88,9 @@ general_settings:
       return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
     };
     const base = await status();
+    let detailedAt = base.rss;
+    let peakDetail = null;
+    const baseDetail = DETAIL ? await anonBreakdown(child.pid) : null;
     const baseMb = base.rss;
     let maxMb = baseMb;
     let atPeak = base;
@@ -69,21 +98,29 @@ general_settings:
       () =>
         void status()
           .then((s) => {
-            if (s.rss > maxMb) [maxMb, atPeak] = [s.rss, s];
+            if (s.rss > maxMb) {
+              [maxMb, atPeak] = [s.rss, { ...s, phase: `${phase} (${Math.round(performance.now() - started)} ms)` }];
+              if (DETAIL && s.rss > detailedAt + 1) {
+                detailedAt = s.rss;
+                void anonBreakdown(child.pid).then((b) => (peakDetail = b)).catch(() => {});
+              }
+            }
           })
           .catch(() => {}),
       20,
     );
     const started = performance.now();
+    let phase = 'create';
     let batch = await openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+      phase = `${batch.status} ${batch.request_counts.completed}`;
       await new Promise((r) => setTimeout(r, 100));
       batch = await openai.batches.retrieve(batch.id);
     }
     clearInterval(sampler);
     const seconds = (performance.now() - started) / 1000;
     if (batch.status !== 'completed' || batch.request_counts.completed !== lines) throw new Error(`unexpected end: ${JSON.stringify(batch)}`);
-    return { peakMb: maxMb, growthMb: maxMb - baseMb, linesPerSecond: lines / seconds, anonMb: atPeak.anon - base.anon, fileMb: atPeak.file - base.file, shmemMb: atPeak.shmem - base.shmem };
+    return { detail: peakDetail && `${baseDetail} at create → ${peakDetail} at the peak`, peakAt: atPeak.phase ?? 'create', peakMb: maxMb, growthMb: maxMb - baseMb, linesPerSecond: lines / seconds, anonMb: atPeak.anon - base.anon, fileMb: atPeak.file - base.file, shmemMb: atPeak.shmem - base.shmem };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -96,7 +133,7 @@ for (let run = 0; run < RUNS; run++) {
   for (const size of SIZES) {
     const r = await runOnce(size);
     (results[size] ??= []).push(r);
-    console.log(`run ${run + 1} size ${size}: peak RSS while executing ${r.peakMb.toFixed(1)} MB (+${r.growthMb.toFixed(1)} MB over the RSS at create: anon ${r.anonMb.toFixed(1)}, file ${r.fileMb.toFixed(1)}, shmem ${r.shmemMb.toFixed(1)}), ${Math.round(r.linesPerSecond)} lines/s`);
+    console.log(`run ${run + 1} size ${size}: peak RSS while executing ${r.peakMb.toFixed(1)} MB (+${r.growthMb.toFixed(1)} MB over the RSS at create: anon ${r.anonMb.toFixed(1)}, file ${r.fileMb.toFixed(1)}, shmem ${r.shmemMb.toFixed(1)}; at ${r.peakAt}${r.detail ? `; ${r.detail}` : ''}), ${Math.round(r.linesPerSecond)} lines/s`);
   }
 }
 const peak = Object.fromEntries(SIZES.map((s) => [s, median(results[s].map((r) => r.peakMb))]));

@@ -315,6 +315,22 @@ for (const backend of backends) {
         expect(await store.executions.costSoFar('batch_r')).toBeCloseTo(0.002, 12);
       });
 
+      it('writes several results in one call, each once: lines with a result and repeats in the call keep their first', async () => {
+        const kept = result('batch_m', 1);
+        expect(await store.executions.recordResult(kept)).toBe(true);
+        expect(await store.executions.recordResults([])).toBe(0);
+        const many = Array.from({ length: 1_200 }, (_, n) => result('batch_m', n, { costUsd: 0.5 }));
+        const repeat = result('batch_m', 7, { outcome: 'error', line: '{"second":true}', costUsd: 9 });
+        // More rows than one statement takes, a line that has a result, and a line twice.
+        expect(await store.executions.recordResults([...many.slice(0, 10), repeat, ...many.slice(10)])).toBe(1_199);
+        expect(await store.executions.recordResults([result('batch_m', 3), result('batch_m', 1_200)])).toBe(1);
+        const stored = await store.executions.resultsAfter('batch_m', -1, 2_000);
+        expect(stored.map((r) => r.lineNo)).toEqual(Array.from({ length: 1_201 }, (_, n) => n));
+        expect(stored[1]).toEqual(kept);
+        expect(stored[7]).toEqual(many[7]);
+        expect(await store.executions.resultCounts('batch_m')).toEqual({ ok: 1_201, error: 0 });
+      });
+
       it('answers which lines are done, counts by outcome, the cost so far, and pages in line order', async () => {
         expect(await store.executions.resultCounts('batch_q')).toEqual({ ok: 0, error: 0 });
         expect(await store.executions.costSoFar('batch_q')).toBe(0);

@@ -1,8 +1,9 @@
 /**
  * Runs one leased chunk of a gateway-executed batch: its lines are streamed from the input blob
  * (from the chunk's first byte), the ones without a result are sent, at most as many at once as
- * the deployments allow, and each answer is stored as the line's result the moment it arrives —
- * the checkpoint that lets a killed process's successor skip every line that already ran.
+ * the deployments allow, and each answer is stored as the line's result as it arrives (those of
+ * one event-loop turn in one insert, `pending-results.ts`) — the checkpoint that lets a killed
+ * process's successor skip every line that already ran.
  *
  * Before each dispatch the chunk checks, at most every `STOP_CHECK_MS`, whether it should stop:
  * the batch was cancelled, its deadline passed, its owner's budget was reached, or the lease was
@@ -18,6 +19,7 @@ import type { BudgetGuard } from './budget-guard.js';
 import type { DeploymentLimiter } from './deployment-limiter.js';
 import { normaliseUrl } from '../lines/batch-file-inspector.js';
 import { inputLines } from './input-lines.js';
+import { PendingResults } from './pending-results.js';
 import { sendLine, type SendDeps } from './send-line.js';
 
 const STOP_CHECK_MS = 500;
@@ -58,8 +60,33 @@ export async function runChunk(
 
   const stop = stopCheck(deps, execution, run.owner);
   const cap = Math.max(1, candidates.reduce((sum, d) => sum + deps.limiter.maxParallel(d), 0));
-  const inFlight = new Set<Promise<void>>();
+  const slots = new Slots();
+  const results = new PendingResults(deps.executions, deps.logger);
   let stopped = false;
+
+  const runLine = async (index: number, text: string): Promise<void> => {
+    try {
+      // The line's one parse here; validation checked its shape.
+      const parsed = JSON.parse(text) as { custom_id: string; url: string; body: Record<string, unknown> };
+      const result = await sendLine(deps.send, candidates, { customId: parsed.custom_id, url: normaliseUrl(parsed.url), body: parsed.body }, signal);
+      // The slot stays taken until the answer is stored: a line is in flight until checkpointed.
+      await results.add({
+        batchId: chunk.batchId,
+        lineNo: index,
+        customId: parsed.custom_id,
+        outcome: result.outcome,
+        line: result.line,
+        costUsd: result.costUsd,
+        createdAtMs: deps.clock.now(),
+      });
+    } catch (err) {
+      // Shutdown: the line has no result and runs again after the restart.
+      if (!signal.aborted) deps.logger.warn({ batchId: chunk.batchId, line: index + 1, err: err instanceof Error ? err.message : String(err) }, 'executed line failed; it will run again');
+    } finally {
+      slots.release();
+    }
+  };
+
   const input = await deps.blobs.open(execution.inputRef, { signal, start: chunk.byteStart });
   try {
     let lineNo = chunk.firstLine;
@@ -67,34 +94,19 @@ export async function runChunk(
       if (lineNo >= end) break;
       const index = lineNo++;
       if (done.has(index)) continue;
-      while (inFlight.size >= cap) await Promise.race(inFlight);
+      await slots.below(cap);
       if (lost || signal.aborted || (await stop())) {
         stopped = true;
         break;
       }
-      const parsed = JSON.parse(line.text) as { custom_id: string; url: string; body: Record<string, unknown> };
-      const task = sendLine(deps.send, candidates, { customId: parsed.custom_id, url: normaliseUrl(parsed.url), body: parsed.body }, signal)
-        .then(async (result) => {
-          await deps.executions.recordResult({
-            batchId: chunk.batchId,
-            lineNo: index,
-            customId: parsed.custom_id,
-            outcome: result.outcome,
-            line: result.line,
-            costUsd: result.costUsd,
-            createdAtMs: deps.clock.now(),
-          });
-        })
-        .catch((err: unknown) => {
-          // Shutdown: the line has no result and runs again after the restart.
-          if (!signal.aborted) deps.logger.warn({ batchId: chunk.batchId, line: index + 1, err: err instanceof Error ? err.message : String(err) }, 'executed line failed; it will run again');
-        })
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
+      slots.take();
+      void runLine(index, line.text);
     }
   } finally {
     input.destroy();
-    await Promise.allSettled([...inFlight]);
+    await slots.below(1);
+    // Checkpointed before the lease is released or finished: what follows reads the store.
+    await results.close();
     clearInterval(renewal);
   }
   if (lost) return 'lease-lost';
@@ -129,4 +141,32 @@ function stopCheck(deps: ChunkDeps, execution: ExecutionRecord, owner: Owner): (
     deps.logger.info({ batchId: execution.batchId, reason }, 'executed batch stops dispatching');
     return (stop = true);
   };
+}
+
+/**
+ * The lines in flight, counted: the dispatcher waits for a free slot with one promise, instead of
+ * racing every request in flight for each line it sends.
+ */
+class Slots {
+  private used = 0;
+  private waiter: { readonly limit: number; readonly wake: () => void } | null = null;
+
+  take(): void {
+    this.used += 1;
+  }
+
+  release(): void {
+    this.used -= 1;
+    if (this.waiter !== null && this.used < this.waiter.limit) {
+      const { wake } = this.waiter;
+      this.waiter = null;
+      wake();
+    }
+  }
+
+  /** Resolves once fewer than `limit` are in use (one waiter at a time: the dispatch loop). */
+  below(limit: number): Promise<void> {
+    if (this.used < limit) return Promise.resolve();
+    return new Promise((wake) => (this.waiter = { limit, wake }));
+  }
 }

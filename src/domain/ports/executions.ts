@@ -3,7 +3,7 @@
  * itself, the leased chunks its lines are split into, and one result row per line that ran.
  *
  * Crash safety rests on three rules every implementation keeps:
- * - **Results are write-once**: `recordResult` inserts or does nothing, keyed by (batch, line), so
+ * - **Results are write-once**: `recordResult(s)` inserts or does nothing, keyed by (batch, line), so
  *   a line re-sent after a crash cannot appear twice in the output.
  * - **Leases are fenced**: every claim bumps a token; a write carrying an older token is refused,
  *   so a process that lost its lease (paused, partitioned) cannot finish another's chunk or phase.
@@ -182,6 +182,12 @@ export interface ExecutionRepository {
 
   /** Inserts the result unless the line has one already; true when this call stored it. */
   recordResult(result: ExecutionResult): Promise<boolean>;
+  /**
+   * `recordResult` for several lines at once (one statement per few hundred, not one per line):
+   * each is inserted unless its line has a result already — a line repeated in `results` keeps
+   * its first. Returns how many this call stored.
+   */
+  recordResults(results: readonly ExecutionResult[]): Promise<number>;
   /** Line numbers in `[fromLine, toLine)` that already have a result. */
   linesDone(batchId: string, fromLine: number, toLine: number): Promise<number[]>;
   /** How many lines have a result, by outcome. */

@@ -155,6 +155,8 @@ const byDue = (a: ExecutionRow, b: ExecutionRow): number =>
 
 /** Chunk rows per INSERT: 9 columns each stays far below either database's parameter limit. */
 const INSERT_CHUNK = 500;
+/** Result rows per INSERT: 7 columns each, likewise. */
+const RESULT_INSERT_ROWS = 500;
 
 /** How often updateWith starts over after losing a race; each loss means another write landed. */
 const CAS_ATTEMPTS = 5;
@@ -413,6 +415,30 @@ export function executionRepository(db: Kysely<Database>, options: { readonly sk
         .returning('line_no')
         .executeTakeFirst();
       return inserted !== undefined;
+    },
+
+    recordResults: async (results) => {
+      let stored = 0;
+      for (let i = 0; i < results.length; i += RESULT_INSERT_ROWS) {
+        const inserted = await db
+          .insertInto('execution_results')
+          .values(
+            results.slice(i, i + RESULT_INSERT_ROWS).map((r) => ({
+              batch_id: r.batchId,
+              line_no: r.lineNo,
+              custom_id: r.customId,
+              outcome: r.outcome,
+              line: r.line,
+              cost_usd: r.costUsd,
+              created_at_ms: r.createdAtMs,
+            })),
+          )
+          // Write-once per line, within the statement too: a repeated line keeps its first result.
+          .onConflict((oc) => oc.columns(['batch_id', 'line_no']).doNothing())
+          .executeTakeFirst();
+        stored += Number(inserted.numInsertedOrUpdatedRows ?? 0);
+      }
+      return stored;
     },
 
     linesDone: async (batchId, fromLine, toLine) => {
