@@ -3,17 +3,10 @@
  * flags, the same loader, the same exit 2 on a bad config, so `migrate` prepares exactly the
  * database `serve` will open.
  */
-import { InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { processEnv } from '../config/process-env.js';
 import type { GatewayConfig } from '../config/types.js';
 import { PROVIDER_KINDS } from '../providers/registry.js';
-
-export const port = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be an integer 0-65535');
-  return n;
-};
 
 export interface ServeOptions {
   config?: string;

@@ -26,3 +26,9 @@ export const commaList = (value: string): string[] =>
     .split(',')
     .map((v) => v.trim())
     .filter((v) => v !== '');
+
+export const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be an integer 0-65535');
+  return n;
+};

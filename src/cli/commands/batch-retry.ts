@@ -2,7 +2,8 @@
  * `batchgate batch retry-failed <batch-id>`: a new batch of exactly the lines that failed. The
  * failed `custom_id`s are read from the batch's error file, then the original input file is
  * streamed through and only those lines are kept, straight into the new upload: neither file is
- * ever held in memory (only the set of failed ids is).
+ * ever held in memory (only the set of failed ids is). Each kept line is sent as it was, but for
+ * `body.model`, set back to the model group (see `lineForGroup`).
  */
 import type { Command } from 'commander';
 import type { Batch } from '../../contracts/openai.js';
@@ -47,6 +48,20 @@ async function modelGroupFor(client: GatewayClient, batch: Batch, flag: string |
   );
 }
 
+/**
+ * The line addressed to the model group again. The gateway may serve a managed input with each
+ * `body.model` rewritten to the upstream model it placed the batch on, and a managed upload
+ * refuses a line whose model is not one of its target groups; a line that already names the
+ * group is kept byte for byte.
+ */
+export function lineForGroup(line: string, group: string): string {
+  const parsed = JSON.parse(line) as { body?: unknown };
+  if (typeof parsed.body !== 'object' || parsed.body === null || Array.isArray(parsed.body)) return line;
+  const body = parsed.body as Record<string, unknown>;
+  if (body['model'] === group) return line;
+  return JSON.stringify({ ...parsed, body: { ...body, model: group } });
+}
+
 export function registerRetryFailed(batch: Command): void {
   withCreateFlags(
     batch
@@ -75,7 +90,7 @@ export function registerRetryFailed(batch: Command): void {
           const lineId = customIdOf(line);
           if (lineId !== null && ids.has(lineId)) {
             kept += 1;
-            yield `${line}\n`;
+            yield `${lineForGroup(line, group)}\n`;
           }
         }
       }
