@@ -9,9 +9,6 @@
  * the skeleton and one element.
  */
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
 /** Arrays cut out, by the key holding them and the key of the object holding that. */
 const ANSWERS = 'inlinedResponses';
 const REQUESTS = 'requests';
@@ -80,18 +77,29 @@ export async function* scanOperation(source: AsyncIterable<Buffer | string>, cap
   for await (const text of chunks()) {
     let start = 0;
     let keyStart = 0;
+    let backslashAt = -2;
+    let quoteAt = -2;
     for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
       if (inString) {
-        if (escaped) escaped = false;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) {
-          inString = false;
-          if (keyParts !== null) {
-            const top = stack[stack.length - 1];
-            if (top !== undefined) top.key = keyParts.join('') + text.slice(keyStart, i);
-            keyParts = null;
-          }
+        if (escaped) {
+          escaped = false;
+          continue;
+        }
+        // Strings are most of the bytes: jump to the next quote or backslash.
+        if (backslashAt < i && backslashAt !== -1) backslashAt = text.indexOf('\\', i);
+        if (quoteAt < i && quoteAt !== -1) quoteAt = text.indexOf('"', i);
+        if (backslashAt !== -1 && (quoteAt === -1 || backslashAt < quoteAt)) {
+          i = backslashAt;
+          escaped = true;
+          continue;
+        }
+        if (quoteAt === -1) break;
+        i = quoteAt;
+        inString = false;
+        if (keyParts !== null) {
+          const top = stack[stack.length - 1];
+          if (top !== undefined) top.key = keyParts.join('') + text.slice(keyStart, i);
+          keyParts = null;
         }
         continue;
       }
