@@ -127,6 +127,22 @@ describe('start-up stops on a bad configuration', () => {
     expect(ended.output).toMatch(/deployment '[^']+' \(model_name 'eu', azure\/gpt-4o-mini\): litellm_params.api_base is required for azure/);
   });
 
+  it('a Vertex AI deployment with no bucket anywhere stops start-up naming every place a bucket can come from', async () => {
+    const key = JSON.stringify({ type: 'service_account', project_id: 'p', private_key_id: 'k', private_key: '-----BEGIN PRIVATE KEY-----\\nx\\n-----END PRIVATE KEY-----\\n', client_email: 'sa@p.iam.gserviceaccount.com', token_uri: 'https://oauth2.googleapis.com/token' });
+    const path = await configFile('vertex-no-bucket.yaml', `model_list:\n  - model_name: gemini\n    litellm_params:\n      model: vertex_ai/gemini-2.5-flash\n      vertex_project: p\n      vertex_credentials: ${JSON.stringify(key)}\n`);
+    const ended = await runToExit(['--config', path], {}, join(dir.path, 'data-vertex-no-bucket'));
+    expect(ended.code, ended.output).toBe(2);
+    for (const place of ['gcs_bucket_name', 'litellm_settings.gcs_bucket_name', 'GCS_BUCKET_NAME']) expect(ended.output).toContain(place);
+  });
+
+  it('a Bedrock deployment without its batch role stops start-up saying how to set one', async () => {
+    const path = await configFile('bedrock-no-role.yaml', `model_list:\n  - model_name: claude\n    litellm_params:\n      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0\n      aws_region_name: us-east-1\n      s3_bucket_name: my-bucket\n`);
+    const ended = await runToExit(['--config', path], {}, join(dir.path, 'data-bedrock-no-role'));
+    expect(ended.code, ended.output).toBe(2);
+    expect(ended.output).toContain('aws_batch_role_arn');
+    expect(ended.output).toContain('AWS_BATCH_ROLE_ARN');
+  });
+
   it('an os.environ/ reference to a variable set but empty stops start-up naming it', async () => {
     const path = await configFile('empty-env.yaml', deployment('os.environ/BG_TEST_EMPTY_KEY'));
     const ended = await runToExit(['--config', path], { BG_TEST_EMPTY_KEY: '' }, join(dir.path, 'data-empty-env'));
