@@ -5,8 +5,15 @@
  * `dist/`), several times; prints the median of the highest RSS while the batch executes (sampled
  * every 20 ms from its create to its end; the upload before it is not counted), their ratio, and
  * the lines per second. Run by hand: `npm run build && node bench/executor-memory.mjs [runs]`.
+ *
+ * Environment: SIZES=500,5000,50000 (batch sizes; the ratio compares the smallest and largest),
+ * NODE_ARGS (flags for the gateway process), DETAIL=1 (anonymous RSS by kind of mapping at the
+ * peak), GATEWAY_LOG=<file> (the gateway's stdout per run, with the bench's create and peak
+ * marks; add NODE_ARGS=--trace-gc to see its GCs), SNAPSHOT_OVER_MB=<n> (with
+ * NODE_ARGS=--heapsnapshot-signal=SIGUSR2: a heap snapshot when the growth first passes n MB).
  */
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +26,7 @@ const SIZES = (process.env.SIZES ?? '500,50000').split(',').map(Number);
 const KEY = 'sk-bench';
 
 const DETAIL = process.env.DETAIL === '1';
+const SNAPSHOT_OVER_MB = Number(process.env.SNAPSHOT_OVER_MB ?? 0);
 
 /**
  * With DETAIL=1, the anonymous RSS at each new peak by kind of mapping: `brk` is the main malloc
@@ -44,6 +52,7 @@ async function anonBreakdown(pid) {
   return `brk ${out.brk.toFixed(1)}, arenas ${out.arenas.toFixed(1)}, other ${out.other.toFixed(1)} MB`;
 }
 
+let spawned = 0;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function runOnce(lines) {
@@ -63,8 +72,13 @@ general_settings:
   const child = spawn(process.execPath, [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/cli/main.js'), 'serve', '--config', config, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // GATEWAY_LOG=<file>: the gateway's stdout (with NODE_ARGS=--trace-gc, its GC events) kept there.
+  const log = process.env.GATEWAY_LOG ? createWriteStream(`${process.env.GATEWAY_LOG}.${lines}.${++spawned}`) : null;
+  const spawnedAt = performance.now();
+  const note = (text) => log?.write(`${Math.round(performance.now() - spawnedAt)} BENCH ${text}\n`);
   const url = await new Promise((res, rej) => {
     createInterface({ input: child.stdout }).on('line', (l) => {
+      log?.write(`${Math.round(performance.now() - spawnedAt)} ${l}\n`);
       try {
         const e = JSON.parse(l);
         if (e.msg === 'batchgate listening') res(e.address);
@@ -90,6 +104,7 @@ general_settings:
     const base = await status();
     let detailedAt = base.rss;
     let peakDetail = null;
+    let snapshotTaken = false;
     const baseDetail = DETAIL ? await anonBreakdown(child.pid) : null;
     const baseMb = base.rss;
     let maxMb = baseMb;
@@ -100,9 +115,17 @@ general_settings:
           .then((s) => {
             if (s.rss > maxMb) {
               [maxMb, atPeak] = [s.rss, { ...s, phase: `${phase} (${Math.round(performance.now() - started)} ms)` }];
-              if (DETAIL && s.rss > detailedAt + 1) {
+              // SNAPSHOT_OVER_MB=<n> (with NODE_ARGS=--heapsnapshot-signal=SIGUSR2): one heap snapshot of
+              // the gateway, in its working directory, the first time the growth passes n MB.
+              if (SNAPSHOT_OVER_MB > 0 && !snapshotTaken && s.rss - baseMb > SNAPSHOT_OVER_MB) {
+                snapshotTaken = true;
+                note(`heap snapshot at ${s.rss.toFixed(1)} MB`);
+                child.kill('SIGUSR2');
+              }
+              if (s.rss > detailedAt + 1) {
+                note(`peak ${s.rss.toFixed(1)} MB (${phase})`);
                 detailedAt = s.rss;
-                void anonBreakdown(child.pid).then((b) => (peakDetail = b)).catch(() => {});
+                if (DETAIL) void anonBreakdown(child.pid).then((b) => (peakDetail = b)).catch(() => {});
               }
             }
           })
@@ -111,6 +134,7 @@ general_settings:
     );
     const started = performance.now();
     let phase = 'create';
+    note(`create at ${baseMb.toFixed(1)} MB`);
     let batch = await openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
       phase = `${batch.status} ${batch.request_counts.completed}`;
@@ -124,6 +148,7 @@ general_settings:
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
+    log?.end();
     await rm(dir, { recursive: true, force: true });
   }
 }
