@@ -11,7 +11,7 @@ import { isChatPath, toGenerateContentRequest } from '../shared/gemini-content/r
 import { isRecord } from '../shared/json.js';
 
 /** How refusals name this upstream. */
-export const GEMINI_UPSTREAM_NAME = 'the Gemini API';
+export const GEMINI_UPSTREAM_NAME = 'Gemini API';
 
 export interface GeminiLine {
   readonly key: string;

@@ -27,10 +27,13 @@ import { ScanError } from './operation-scan.js';
 
 const FILE_NAME = /^files\/[A-Za-z0-9_-]+$/;
 
-interface ResultContext {
-  readonly api: GeminiApi;
+export interface ResultContext {
+  /** The deployment's model, for answers without `modelVersion`. */
   readonly model: string;
+  /** Unix seconds, for answers without `createTime` (Gemini API answers usually have none). */
   readonly nowSeconds: number;
+  /** Cleans Google's text for clients (the key redacted). */
+  readonly clean: (text: string) => string;
 }
 
 /** One answer (`{response}` or `{error}`) as the port's result line. */
@@ -38,7 +41,7 @@ const toResult = (lineNo: number, answer: JsonRecord, seed: string, ctx: ResultC
   const error = recordAt(answer, 'error');
   if (error !== null) {
     const message = stringAt(error, 'message') ?? 'The request failed.';
-    return { lineNo, response: errorResponse(ctx.api.clean(message), httpStatusOfGoogleError(error, message)), error: null };
+    return { lineNo, response: errorResponse(ctx.clean(message), httpStatusOfGoogleError(error, message)), error: null };
   }
   const response = recordAt(answer, 'response');
   if (response === null) {
@@ -48,7 +51,33 @@ const toResult = (lineNo: number, answer: JsonRecord, seed: string, ctx: ResultC
   return { lineNo, response: { statusCode: 200, requestId: stringAt(response, 'responseId'), body }, error: null };
 };
 
-async function* inlineResults(ref: string, ctx: ResultContext, opts: CallOptions): AsyncGenerator<UpstreamResultLine, string | null> {
+/**
+ * One element of `inlinedResponses.inlinedResponses` (its JSON text; `position` 1-based) of the
+ * batch `batchName`. Pure; null for an element that is not an object.
+ */
+export const inlineAnswerToResult = (text: string, position: number, batchName: string, ctx: ResultContext): UpstreamResultLine | null => {
+  const answer = tryParseJson(text);
+  if (!isRecord(answer)) return null;
+  const key = lineNoOfKey(recordAt(answer, 'metadata')?.['key']);
+  return toResult(key ?? position, answer, digest(batchName, String(position), text), ctx);
+};
+
+/**
+ * One line of a responses file. Pure; null for a line without one of our keys: it cannot be
+ * matched, and the gateway reports unanswered requests itself.
+ */
+export const fileLineToResult = (text: string, fileName: string, ctx: ResultContext): UpstreamResultLine | null => {
+  const parsed = tryParseJson(text);
+  if (!isRecord(parsed)) return null;
+  const lineNo = lineNoOfKey(parsed['key']);
+  return lineNo === null ? null : toResult(lineNo, parsed, digest(fileName, text), ctx);
+};
+
+interface ReadContext extends ResultContext {
+  readonly api: GeminiApi;
+}
+
+async function* inlineResults(ref: string, ctx: ReadContext, opts: CallOptions): AsyncGenerator<UpstreamResultLine, string | null> {
   const name = batchNameOf(ref);
   const response = await ctx.api.stream({ method: 'GET', path: `/v1beta/${name}`, operation: 'GET /v1beta/batches/{id}' }, opts);
   const scan = scanAnswers(response.body);
@@ -58,10 +87,8 @@ async function* inlineResults(ref: string, ctx: ResultContext, opts: CallOptions
       const step = await scan.next();
       if (step.done === true) return responsesFileOf(step.value);
       position += 1;
-      const answer = tryParseJson(step.value);
-      if (!isRecord(answer)) continue;
-      const key = lineNoOfKey(recordAt(answer, 'metadata')?.['key']);
-      yield toResult(key ?? position, answer, digest(name, String(position), step.value), ctx);
+      const result = inlineAnswerToResult(step.value, position, name, ctx);
+      if (result !== null) yield result;
     }
   } catch (error) {
     throw error instanceof ScanError ? ctx.api.http.malformed(error.message) : error;
@@ -70,7 +97,7 @@ async function* inlineResults(ref: string, ctx: ResultContext, opts: CallOptions
   }
 }
 
-async function* fileResults(file: string, ctx: ResultContext, opts: CallOptions): AsyncGenerator<UpstreamResultLine> {
+async function* fileResults(file: string, ctx: ReadContext, opts: CallOptions): AsyncGenerator<UpstreamResultLine> {
   if (!FILE_NAME.test(file)) throw ctx.api.http.malformed('a responses file name that is not files/<id>');
   const response = await ctx.api.stream(
     { method: 'GET', path: `/download/v1beta/${file}:download?alt=media`, operation: 'GET /download/v1beta/files/{id}:download' },
@@ -81,12 +108,8 @@ async function* fileResults(file: string, ctx: ResultContext, opts: CallOptions)
   try {
     for await (const text of lines) {
       if (text.trim() === '') continue;
-      const parsed = tryParseJson(text);
-      if (!isRecord(parsed)) continue;
-      // A line without one of our keys cannot be matched; the gateway reports unanswered requests itself.
-      const lineNo = lineNoOfKey(parsed['key']);
-      if (lineNo === null) continue;
-      yield toResult(lineNo, parsed, digest(file, text), ctx);
+      const result = fileLineToResult(text, file, ctx);
+      if (result !== null) yield result;
     }
   } finally {
     lines.close();
@@ -95,7 +118,12 @@ async function* fileResults(file: string, ctx: ResultContext, opts: CallOptions)
 }
 
 export async function* openResults(api: GeminiApi, ref: string, upstreamModel: string, clock: Clock, opts: CallOptions): AsyncGenerator<UpstreamResultLine> {
-  const ctx: ResultContext = { api, model: upstreamModel.slice(upstreamModel.lastIndexOf('/') + 1), nowSeconds: toSeconds(clock.now()) };
+  const ctx: ReadContext = {
+    api,
+    model: upstreamModel.slice(upstreamModel.lastIndexOf('/') + 1),
+    nowSeconds: toSeconds(clock.now()),
+    clean: (text) => api.clean(text),
+  };
   // One read: inline answers stream by as they come; a file batch's operation names its file.
   const file = yield* inlineResults(ref, ctx, opts);
   if (file !== null) yield* fileResults(file, ctx, opts);
