@@ -132,9 +132,6 @@ export const createBatch = async (
 export const retrieveBatch = async (api: GeminiApi, ref: string, opts: CallOptions): Promise<UpstreamBatch> =>
   toUpstreamBatch(api, await getOperation(api, batchNameOf(ref), opts));
 
-/** The batch as Google has it, unmapped (for `openResults`). */
-export const getBatchOperation = (api: GeminiApi, ref: string, opts: CallOptions): Promise<unknown> => getOperation(api, batchNameOf(ref), opts);
-
 /**
  * Sends `:cancel` (which answers Empty) and reads the batch back. The Gemini API has no
  * cancelling state: a batch still pending or running is reported `cancelling`, stamped now,
