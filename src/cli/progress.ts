@@ -64,7 +64,7 @@ export function createProgress(target: ProgressTarget, now: () => number = Date.
   if (target.isTTY === true) {
     let last: Batch | null = null;
     const draw = (): void => {
-      if (last !== null) target.write(`\r${barLine(last, now() - started, target.columns ?? 80)}\x1b[K`);
+      if (last !== null) target.write(`\r${barLine(last, now() - started, target.columns !== undefined && target.columns > 0 ? target.columns : 80)}\x1b[K`);
     };
     const ticker = setInterval(draw, 1000);
     ticker.unref();

@@ -224,6 +224,10 @@ describe('batchgate batch', () => {
     const ended = await runCli(['batch', 'results', id, '--wait', '--json', '--errors', join(dir, 'slow.errors.jsonl'), '--out', join(dir, 'slow.out.jsonl')], { env });
     expect(ended.code, ended.stderr).toBe(4);
     expect((JSON.parse(ended.stdout) as { status: string }).status).toBe('cancelled');
+    // The lines it never ran are in the error file, so retry-failed would run them.
+    const errors = (await readFile(join(dir, 'slow.errors.jsonl'), 'utf8')).trim().split('\n');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.some((l) => l.includes('batch_cancelled'))).toBe(true);
   });
 
   it('a gateway error exits 5 with its message and code; a bad argument exits 2', async () => {
