@@ -3,6 +3,7 @@
  * batches run offline): submit and wait, the progress output with and without a terminal,
  * `--json`, results, retry-failed, list/get/cancel, Ctrl-C, and the exit code of each outcome.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,9 @@ import {
   runCliInPty,
   startCli,
 } from './cli-support.js';
+
+/** util-linux `script` gives the CLI a pseudo-terminal; without it the TTY test cannot run. */
+const hasScript = spawnSync('script', ['--version']).status === 0;
 
 const lastUserText = (r: FakeChatRequest): string => {
   const messages = (r.body?.['messages'] ?? []) as Array<{ content: string }>;
@@ -81,7 +85,7 @@ describe('batchgate batch', () => {
     expect(run.stdout).toContain(join(dir, 'plain.output.jsonl'));
   });
 
-  it('under a pseudo-terminal draws a bar redrawn in place with carriage returns, ending at 100%', async () => {
+  it.skipIf(!hasScript)('under a pseudo-terminal draws a bar redrawn in place with carriage returns, ending at 100%', async () => {
     const path = await input('tty.jsonl', requestLines(8, 'demo'));
     const run = await runCliInPty(['batch', 'submit', path, '--model', 'demo', '--wait', '--out', join(dir, 'tty-out.jsonl')], { env });
     expect(run.code, run.stdout + run.stderr).toBe(0);
