@@ -62,7 +62,13 @@ general_settings:
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(status, worker?.output()).toBe('completed');
-    const logs = (await (await fetch(`${api.url}/spend/logs?batch_id=${batch.id}`, { headers: { authorization: `Bearer ${MASTER}` } })).json()) as unknown[];
+    // The status is stored first and the cost booked right after it, so the spend row may trail.
+    let logs: unknown[] = [];
+    while (Date.now() < deadline) {
+      logs = (await (await fetch(`${api.url}/spend/logs?batch_id=${batch.id}`, { headers: { authorization: `Bearer ${MASTER}` } })).json()) as unknown[];
+      if (logs.length > 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     expect(logs).toHaveLength(1);
     // The API process made no poll of its own: every retrieve upstream came from the worker.
     expect(api.output()).not.toContain('batch cost booked');

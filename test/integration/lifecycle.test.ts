@@ -61,6 +61,18 @@ async function createBatch(client: OpenAI, group: string, ids: readonly string[]
   return { id: batch.id, upstream: stored?.upstreamRef ?? '' };
 }
 
+/**
+ * Runs worker rounds until the stored batch has `status` (bounded): after polls that saw no change
+ * the worker backs off, so "nothing due right now" does not mean it has seen the latest change.
+ */
+async function drainUntil(batchId: string, status: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await gw.gateway.store.batches.get(batchId))?.status === status) return;
+    await gw.gateway.poller.runOnce();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Runs worker rounds until nothing is due (bounded). */
 async function drain(): Promise<void> {
   for (let i = 0; i < 20; i++) {
@@ -93,9 +105,10 @@ describe('the lifecycle worker', () => {
     const batch = await createBatch(client, PRICED, ['a', 'b', 'c']);
     await drain();
     await priced.advance(batch.upstream, 'in_progress');
-    await drain();
+    await drainUntil(batch.id, 'in_progress');
     expect((await client.batches.list()).data.find((b) => b.id === batch.id)?.status).toBe('in_progress');
     await priced.advance(batch.upstream, 'completed');
+    await drainUntil(batch.id, 'completed');
     await drain();
 
     const listed = (await client.batches.list()).data.find((b) => b.id === batch.id);
