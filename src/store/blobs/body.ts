@@ -8,16 +8,10 @@ import type { BlobBody } from '../../domain/ports/blob-store.js';
 export async function* abortableBody(body: BlobBody, signal: AbortSignal): AsyncGenerator<Buffer> {
   signal.throwIfAborted();
   const source = body[Symbol.asyncIterator]();
-  let onAbort: () => void = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-  });
-  aborted.catch(() => {});
-  signal.addEventListener('abort', onAbort, { once: true });
   let done = false;
   try {
     for (;;) {
-      const next = await Promise.race([source.next(), aborted]);
+      const next = await nextOrAbort(source, signal);
       if (next.done === true) {
         done = true;
         return;
@@ -26,9 +20,30 @@ export async function* abortableBody(body: BlobBody, signal: AbortSignal): Async
       signal.throwIfAborted();
     }
   } finally {
-    signal.removeEventListener('abort', onAbort);
     if (!done) source.return?.()?.catch(() => {});
   }
+}
+
+/**
+ * The source's next chunk, or the signal's reason. A listener per wait, removed once it settles:
+ * racing every chunk against one long-lived pending promise would chain a reaction (holding the
+ * chunk) onto that promise per chunk, and keep every chunk of the blob alive until the end.
+ */
+function nextOrAbort(source: AsyncIterator<unknown>, signal: AbortSignal): Promise<IteratorResult<unknown>> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    source.next().then(
+      (result) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 export function toBuffer(chunk: unknown): Buffer {
