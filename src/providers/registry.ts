@@ -11,6 +11,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { createAnthropicAdapter } from './anthropic/adapter.js';
 import { createAzureAdapter } from './azure/adapter.js';
 import { createBedrockAdapter } from './bedrock/adapter.js';
+import { createGeminiAdapter } from './gemini/adapter.js';
 import { createVertexAdapter } from './vertex/adapter.js';
 import { createHostedVllmAdapter, createOllamaAdapter, createOpenAIAdapter } from './openai/adapter.js';
 import { withMockResponse } from './mock/mock-response.js';
@@ -28,12 +29,13 @@ const FACTORIES = {
   bedrock: createBedrockAdapter,
   vertex_ai: (deployment: Deployment, deps: AdapterDeps) => createVertexAdapter(deployment, deps),
   anthropic: createAnthropicAdapter,
+  gemini: (deployment: Deployment, deps: AdapterDeps) => createGeminiAdapter(deployment, deps),
 } as const satisfies Record<string, AdapterFactory>;
 
 export type ProviderKind = keyof typeof FACTORIES;
 
 /** Provider kinds this build supports, in a stable order. */
-export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure', 'hosted_vllm', 'ollama', 'bedrock', 'vertex_ai', 'anthropic']);
+export const PROVIDER_KINDS: readonly ProviderKind[] = Object.freeze(['openai', 'azure', 'hosted_vllm', 'ollama', 'bedrock', 'vertex_ai', 'anthropic', 'gemini']);
 
 const isProviderKind = (kind: string): kind is ProviderKind => Object.hasOwn(FACTORIES, kind);
 
