@@ -11,6 +11,7 @@
  * When an execution ends, the batch's lifecycle poll is brought forward so cost is booked and
  * webhooks are sent without waiting for the poll interval.
  */
+import type { Readable } from 'node:stream';
 import type { BatchError } from '../../contracts/openai.js';
 import type { Deployment } from '../deployment.js';
 import type { DeploymentDirectory } from '../deployments/deployment-directory.js';
@@ -99,7 +100,8 @@ export class BatchExecutor {
       const errors: BatchError[] = [{ code: 'input_file_missing', message: 'The input file of this batch is no longer stored.', param: 'input_file_id', line: null }];
       return { status: 'failed', errors, endedAtMs: now, nextStepAtMs: null };
     }
-    const outcome = await validateInput(input, e.endpoint, this.deps.settings.chunkLines, signal).finally(() => input.destroy());
+    const reread = (): Promise<Readable> => this.deps.blobs.open(e.inputRef, { signal });
+    const outcome = await validateInput(input, e.endpoint, this.deps.settings.chunkLines, signal, reread).finally(() => input.destroy());
     if (!outcome.ok) {
       this.deps.logger.info({ batchId: e.batchId, errors: outcome.errors.length }, 'executed batch failed validation');
       return { status: 'failed', errors: outcome.errors, endedAtMs: now, nextStepAtMs: null };

@@ -10,6 +10,7 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import { normaliseUrl } from '../lines/batch-file-inspector.js';
 import type { ChunkRecord } from '../ports/executions.js';
 import { inputLines } from './input-lines.js';
+import { DuplicateFinder } from '../lines/duplicate-finder.js';
 
 /** OpenAI reports a bounded number of line errors; so do we. */
 const MAX_LINE_ERRORS = 50;
@@ -47,17 +48,27 @@ export function lineProblem(text: string, endpoint: string): { readonly problem:
   return { customId };
 }
 
-export async function validateInput(source: AsyncIterable<Uint8Array>, endpoint: string, chunkLines: number, signal: AbortSignal): Promise<ValidationOutcome> {
+/**
+ * `reread` opens the input again for the second pass of the duplicate check (`DuplicateFinder`),
+ * needed only when an id may repeat: memory stays flat in the number of lines.
+ */
+export async function validateInput(
+  source: AsyncIterable<Uint8Array>,
+  endpoint: string,
+  chunkLines: number,
+  signal: AbortSignal,
+  reread: () => Promise<AsyncIterable<Uint8Array>>,
+): Promise<ValidationOutcome> {
   const errors: BatchError[] = [];
   const chunks: Omit<ChunkRecord, 'state'>[] = [];
-  const seen = new Set<string>();
+  const ids = new DuplicateFinder(1_000_000);
   let total = 0;
   try {
     for await (const line of inputLines(source)) {
       signal.throwIfAborted();
       const checked = lineProblem(line.text, endpoint);
-      const problem = 'problem' in checked ? checked.problem : duplicateOf(checked.customId, seen);
-      if (problem !== null) errors.push({ ...problem, line: line.lineNo });
+      if ('customId' in checked) ids.add(checked.customId);
+      else errors.push({ ...checked.problem, line: line.lineNo });
       if (errors.length >= MAX_LINE_ERRORS) break;
       if (total % chunkLines === 0) chunks.push({ batchId: '', chunkNo: chunks.length, firstLine: total, lineCount: 0, byteStart: line.byteStart });
       total += 1;
@@ -67,15 +78,24 @@ export async function validateInput(source: AsyncIterable<Uint8Array>, endpoint:
     if (!(err instanceof GatewayError)) throw err;
     errors.push({ code: err.code, message: err.message.replace(' The file was not stored.', ''), param: null, line: null });
   }
+  if (errors.length < MAX_LINE_ERRORS && ids.hasSuspects) {
+    for await (const repeat of ids.repeats(requestIds(await reread(), endpoint))) {
+      errors.push({ code: 'duplicate_custom_id', message: `The custom_id '${repeat.customId}' is not unique in the file.`, param: 'custom_id', line: repeat.lineNo });
+      if (errors.length >= MAX_LINE_ERRORS) break;
+    }
+    // Reported in line order, as one pass would have.
+    errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  }
   if (errors.length > 0) return { ok: false, errors };
   if (total === 0) return { ok: false, errors: [{ code: 'empty_file', message: 'The input file has no requests.', param: null, line: null }] };
   const sized = chunks.map((c, i) => ({ ...c, lineCount: Math.min(chunkLines, total - c.firstLine), chunkNo: i }));
   return { ok: true, total, chunks: sized };
 }
 
-/** A custom_id seen before on a valid line; remembers this one. */
-function duplicateOf(customId: string, seen: Set<string>): LineProblem | null {
-  if (seen.has(customId)) return { code: 'duplicate_custom_id', message: `The custom_id '${customId}' is not unique in the file.`, param: 'custom_id' };
-  seen.add(customId);
-  return null;
+/** The custom_id of every valid request line, for the second pass. */
+async function* requestIds(source: AsyncIterable<Uint8Array>, endpoint: string): AsyncGenerator<{ lineNo: number; customId: string }> {
+  for await (const line of inputLines(source)) {
+    const checked = lineProblem(line.text, endpoint);
+    if ('customId' in checked) yield { lineNo: line.lineNo, customId: checked.customId };
+  }
 }

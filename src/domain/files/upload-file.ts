@@ -165,7 +165,9 @@ async function inspect(deps: ServiceDeps, input: UploadInput, groups: readonly s
     input.signal.throwIfAborted();
     inspector.inspect(line);
   }
-  return inspector.result();
+  const result = inspector.result();
+  await inspector.checkUnique(() => splitLines(input.file.open()));
+  return result;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { BATCH_ENDPOINTS, type BatchInputLine } from '../../contracts/openai.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { ErrorCode } from '../../errors/catalogue.js';
+import { DuplicateFinder } from './duplicate-finder.js';
 import { estimateInputTokens } from '../limits/token-estimate.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import type { Line } from './split-lines.js';
@@ -38,14 +39,25 @@ const lineError = (code: ErrorCode, lineNo: number, message: string, param: stri
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The custom_id of every request line (the lines were validated by the first pass). */
+async function* customIdsOf(lines: AsyncIterable<Line>): AsyncGenerator<{ lineNo: number; customId: string }> {
+  for await (const line of lines) {
+    if (line.text.trim() === '') continue;
+    yield { lineNo: line.lineNo, customId: (JSON.parse(line.text) as { custom_id: string }).custom_id };
+  }
+}
+
 export class BatchFileInspector {
-  private readonly customIds = new Set<string>();
+  /** Bounded: a Bloom filter, with a second pass over the file only when an id may repeat. */
+  private readonly customIds: DuplicateFinder;
   private readonly models = new Set<string>();
   private endpoint: string | null = null;
   private lineCount = 0;
   private inputTokens = 0;
 
-  constructor(private readonly options: InspectorOptions) {}
+  constructor(private readonly options: InspectorOptions) {
+    this.customIds = new DuplicateFinder(options.maxLines);
+  }
 
   /** Validates one line; returns the parsed line, or null for a blank line (skipped). */
   inspect(line: Line): BatchInputLine | null {
@@ -74,14 +86,6 @@ export class BatchFileInspector {
     const { custom_id: customId, method, url, body } = parsed;
     if (typeof customId !== 'string' || customId === '') {
       throw lineError('invalid_request', lineNo, "Missing required parameter: 'custom_id' (a non-empty string).", 'custom_id');
-    }
-    if (this.customIds.has(customId)) {
-      throw lineError(
-        'duplicate_custom_id',
-        lineNo,
-        `The custom_id '${customId}' is a duplicate of another request; custom_id must be unique in the file.`,
-        'custom_id',
-      );
     }
     this.customIds.add(customId);
     if (method !== 'POST') throw lineError('invalid_request', lineNo, "method must be 'POST'.", 'method');
@@ -116,6 +120,23 @@ export class BatchFileInspector {
       );
     }
     this.models.add(model);
+  }
+
+  /**
+   * Refuses a custom_id that repeats, naming the line of the repeat. `reread` streams the file's
+   * lines again; it is called only when the first pass saw an id that may repeat (rarely, unless
+   * one does).
+   */
+  async checkUnique(reread: () => AsyncIterable<Line>): Promise<void> {
+    if (!this.customIds.hasSuspects) return;
+    const repeat = await this.customIds.firstRepeat(customIdsOf(reread()));
+    if (repeat === null) return;
+    throw lineError(
+      'duplicate_custom_id',
+      repeat.lineNo,
+      `The custom_id '${repeat.customId}' is a duplicate of another request; custom_id must be unique in the file.`,
+      'custom_id',
+    );
   }
 
   result(): InspectionResult {

@@ -22,7 +22,7 @@ const signal = new AbortController().signal;
 describe('validateInput', () => {
   it('cuts a good file into chunks that start at their first line', async () => {
     const text = `${line('a')}\r\n\n${line('b')}\n${line('c')}\n${line('é-d')}\n${line('e')}`;
-    const outcome = await validateInput(source(text), ENDPOINT, 2, signal);
+    const outcome = await validateInput(source(text), ENDPOINT, 2, signal, async () => source(text));
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     expect(outcome.total).toBe(5);
@@ -52,7 +52,7 @@ describe('validateInput', () => {
       line('a'),
       '[1,2]',
     ].join('\n');
-    const outcome = await validateInput(source(text), ENDPOINT, 100, signal);
+    const outcome = await validateInput(source(text), ENDPOINT, 100, signal, async () => source(text));
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
     expect(outcome.errors.map((e) => [e.line, e.code, e.param])).toEqual([
@@ -68,12 +68,12 @@ describe('validateInput', () => {
   });
 
   it('accepts urls without the /v1 prefix, as Azure writes them', async () => {
-    const outcome = await validateInput(source(line('a', { url: '/chat/completions' })), ENDPOINT, 10, signal);
+    const outcome = await validateInput(source(line('a', { url: '/chat/completions' })), ENDPOINT, 10, signal, async () => source(line('a', { url: '/chat/completions' })));
     expect(outcome.ok).toBe(true);
   });
 
   it('fails an input with no request', async () => {
-    const outcome = await validateInput(source('\n\n'), ENDPOINT, 10, signal);
+    const outcome = await validateInput(source('\n\n'), ENDPOINT, 10, signal, async () => source('\n\n'));
     expect(outcome).toMatchObject({ ok: false, errors: [{ code: 'empty_file' }] });
   });
 });
