@@ -47,10 +47,8 @@ export const LITELLM_PARAMS: KeyLevel = {
   ours: [
     'model', 'custom_llm_provider', 'api_key', 'api_base', 'api_version', 'organization', 'weight', 'rpm',
     'timeout', 'max_retries', 'vertex_project', 'vertex_location', 'vertex_credentials', 'gcs_bucket_name',
-    'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'aws_region_name', 'aws_role_name',
-    'aws_session_name', 'aws_profile_name', 'aws_batch_role_arn', 's3_bucket_name', 's3_region_name',
-    's3_output_bucket_name', 's3_encryption_key_id', 'azure_ad_token', 'tenant_id', 'client_id',
-    'client_secret', 'input_cost_per_token', 'output_cost_per_token', 'input_cost_per_token_batches',
+    'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'aws_region_name', 'aws_profile_name', 'aws_batch_role_arn', 's3_bucket_name', 's3_region_name',
+    's3_output_bucket_name', 's3_encryption_key_id', 'azure_ad_token', 'input_cost_per_token', 'output_cost_per_token', 'input_cost_per_token_batches',
     'output_cost_per_token_batches', 'base_model',
     // Gateway-executed batches (deployments.ts checks them, the executor honours them).
     'mock_response', 'max_parallel_requests', 'tpm',
@@ -59,6 +57,8 @@ export const LITELLM_PARAMS: KeyLevel = {
   ],
   litellm: [
     ...PRICING,
+    // LiteLLM's assume-role and Entra client-credential params: not honoured (a start-up warning says so).
+    'aws_role_name', 'aws_session_name', 'tenant_id', 'client_id', 'client_secret',
     'tpm', 'itpm', 'otpm', 'stream_timeout', 'num_retries', 'region_name', 'bucket_name', 'max_tokens',
     'headers', 'extra_headers', 'extra_body', 'use_in_pass_through', 'use_litellm_proxy',
     'use_chat_completions_api', 'use_xai_oauth', 'configurable_clientside_auth_params',
@@ -81,7 +81,7 @@ export const LITELLM_PARAMS: KeyLevel = {
 
 export const MODEL_INFO: KeyLevel = {
   ours: [
-    'id', 'mode', 'base_model', 'access_groups', 'team_id', 'rpm', 'input_cost_per_token',
+    'id', 'mode', 'base_model', 'rpm', 'input_cost_per_token',
     'output_cost_per_token', 'input_cost_per_token_batches', 'output_cost_per_token_batches',
     // `gateway` or `native`: who runs this deployment's batches (domain/executor/execution-mode.ts).
     'batch_execution', 'tpm',
@@ -94,7 +94,7 @@ export const MODEL_INFO: KeyLevel = {
     'updated_at', 'updated_by', 'created_at', 'created_by', 'blocked', 'ptu_count', 'ptu_effective_from',
     'ptu_effective_to', 'allow_fail_open', 'enable_tag_filtering', 'litellm_provider', 'description',
     'health_check_model', 'health_check_timeout', 'health_check_max_tokens', 'health_check_voice',
-    'disable_background_health_check', 'access_via_team_ids', 'direct_access_groups',
+    'disable_background_health_check', 'access_via_team_ids', 'direct_access_groups', 'access_groups', 'team_id',
     'supported_openai_params', 'key', 'tags', 'hidden', 'output_vector_size', 'use_in_pass_through',
   ],
   litellmPrefixes: ['supports_'],
