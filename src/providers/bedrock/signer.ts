@@ -9,8 +9,6 @@
  * The caller builds the path (already percent-encoded) and the query (decoded values); the URL
  * actually sent is built here from the same pieces, so what is signed is what goes on the wire.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Clock } from '../../domain/ports/clock.js';
 
@@ -46,8 +44,13 @@ const queryString = (query: Readonly<Record<string, string>>): string => {
 
 export type Signer = (input: SignInput) => Promise<SignedRequest>;
 
-export const createSigner = (service: AwsService, region: string, credentials: AwsCredentialIdentityProvider, clock: Clock): Signer => {
-  const signer = new SignatureV4({
+/**
+ * AWS's signer is loaded at the first request, not at start-up: a gateway with no Bedrock traffic
+ * (or one starting up) does not pay for loading it.
+ */
+const loadSigner = async (service: AwsService, region: string, credentials: AwsCredentialIdentityProvider) => {
+  const [{ SignatureV4 }, { Sha256 }] = await Promise.all([import('@smithy/signature-v4'), import('@aws-crypto/sha256-js')]);
+  return new SignatureV4({
     service,
     region,
     credentials,
@@ -55,7 +58,13 @@ export const createSigner = (service: AwsService, region: string, credentials: A
     uriEscapePath: service !== 's3',
     applyChecksum: service === 's3',
   });
+};
+
+export const createSigner = (service: AwsService, region: string, credentials: AwsCredentialIdentityProvider, clock: Clock): Signer => {
+  let loading: ReturnType<typeof loadSigner> | null = null;
   return async (input) => {
+    loading ??= loadSigner(service, region, credentials);
+    const signer = await loading;
     const origin = new URL(input.origin);
     // An endpoint override may carry a base path (a proxy in front of the API); it is part of the signed path.
     const basePath = origin.pathname === '/' ? '' : origin.pathname.replace(/\/+$/, '');
