@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { processEnv } from '../config/process-env.js';
 import type { GatewayConfig } from '../config/types.js';
 import { PROVIDER_KINDS } from '../providers/registry.js';
+import { describeStartupError } from './startup-errors.js';
 
 export interface ServeOptions {
   config?: string;
@@ -22,7 +23,8 @@ export interface ServeOptions {
 
 /**
  * Runs a command that reads the config; a bad config exits 2 with its message, whether the loader
- * found it or start-up did (a deployment whose provider or params cannot work).
+ * found it or start-up did (a deployment whose provider or params cannot work); a start-up
+ * condition outside the config (port taken, PostgreSQL unreachable) exits 1 with one line.
  */
 export async function exitOnConfigError(run: () => Promise<void>): Promise<void> {
   try {
@@ -31,6 +33,11 @@ export async function exitOnConfigError(run: () => Promise<void>): Promise<void>
     if (err instanceof ConfigError) {
       console.error(`batchgate: invalid configuration\n${err.message}`);
       process.exit(2);
+    }
+    const line = describeStartupError(err);
+    if (line !== null) {
+      console.error(`batchgate: ${line}`);
+      process.exit(1);
     }
     throw err;
   }

@@ -18,6 +18,13 @@ export async function runServer(config: GatewayConfig): Promise<void> {
     { address, deployments: config.deployments.length, store: config.databaseUrl === null ? 'sqlite' : 'postgres' },
     'batchgate listening',
   );
+  if (config.masterKey === null) {
+    // Every route, the admin ones included, then answers anyone who can reach the port.
+    logger.warn(
+      { address },
+      'NO MASTER KEY: the gateway is open to anyone who can reach it, admin routes included; set general_settings.master_key (or BATCHGATE_MASTER_KEY) before exposing it',
+    );
+  }
 
   closeOnSignals(() => gateway.close(), logger);
 }

@@ -6,6 +6,7 @@
  * Needs `npm run build` first.
  */
 import { spawn } from 'node:child_process';
+import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,26 @@ const configFile = async (name: string, yaml: string): Promise<string> => {
   await writeFile(path, yaml);
   return path;
 };
+
+/** A port nothing listens on (bound, then released). */
+const closedPort = async (): Promise<number> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+};
+
+/** Whether a PostgreSQL server answers at the URL's host and port (the missing-database case needs one). */
+const reachable = (url: URL): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = createConnection({ host: url.hostname, port: Number(url.port || 5432) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 
 const deployment = (apiKey: string): string => `model_list:
   - model_name: gpt-4o-mini
@@ -148,6 +169,67 @@ describe('start-up stops on a bad configuration', () => {
     const ended = await runToExit(['--config', path], { BG_TEST_EMPTY_KEY: '' }, join(dir.path, 'data-empty-env'));
     expect(ended.code, ended.output).toBe(2);
     expect(ended.output).toContain('environment variable BG_TEST_EMPTY_KEY is set but empty');
+  });
+
+  const mock = 'model_list:\n  - model_name: m\n    litellm_params: { model: openai/x, mock_response: hi }\n';
+  const oneLine = (ended: Ended, expected: string): void => {
+    expect(ended.code, ended.output).toBe(1);
+    expect(ended.output).toContain(`batchgate: ${expected}`);
+    // One line, not a stack trace.
+    expect(ended.output).not.toMatch(/\n\s+at /);
+    expect(ended.output).not.toContain('Node.js v');
+  };
+
+  it('a port already in use is one line naming the port and the fix', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const path = await configFile('port-taken.yaml', mock);
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--config', path, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir.path, 'data-port')], {
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      oneLine({ code, output }, `port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
+  it('an unreachable PostgreSQL and a missing database are one line each', async () => {
+    const refused = await configFile('pg-refused.yaml', `${mock}general_settings:\n  database_url: postgres://postgres@127.0.0.1:${await closedPort()}/test\n`);
+    oneLine(await runToExit(['--config', refused], {}, join(dir.path, 'data-pg-refused')), 'cannot reach PostgreSQL at 127.0.0.1:');
+    const pgUrl = new URL(process.env['BATCHGATE_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test');
+    if (!(await reachable(pgUrl))) return;
+    pgUrl.pathname = '/batchgate_no_such_database';
+    const missing = await configFile('pg-missing.yaml', `${mock}general_settings:\n  database_url: ${pgUrl.toString()}\n`);
+    oneLine(await runToExit(['--config', missing], {}, join(dir.path, 'data-pg-missing')), 'PostgreSQL: database "batchgate_no_such_database" does not exist');
+  });
+
+  it('no master key logs a prominent warning that the gateway is open', async () => {
+    const path = await configFile('open.yaml', mock);
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--config', path, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir.path, 'data-open')], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise<void>((resolve) => {
+      const collect = (c: Buffer): void => {
+        output += c.toString();
+        if (output.includes('NO MASTER KEY')) resolve();
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.once('close', () => resolve());
+    });
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    const warning = output.split('\n').find((l) => l.includes('NO MASTER KEY'));
+    expect(JSON.parse(warning ?? '{}')).toMatchObject({ level: 40, msg: expect.stringContaining('open to anyone who can reach it') });
   });
 
   it('no config and no OPENAI_API_KEY says what to do', async () => {
