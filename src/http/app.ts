@@ -24,6 +24,8 @@ import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { countRequests, metricsRoute, type MetricsOptions } from './routes/metrics.js';
 import { modelRoutes, type ModelRoutesOptions } from './routes/models.js';
+import { deploymentRoutes, type DeploymentRoutesOptions } from './routes/deployments.js';
+import { uiRoutes } from './routes/ui.js';
 
 export interface AppDeps {
   readonly files: FileService;
@@ -42,6 +44,8 @@ export interface AppDeps {
   readonly logger?: FastifyServerOptions['logger'];
   /** `GET /metrics` and request counting; absent or null: metrics are off and `/metrics` is a 404. */
   readonly metrics?: MetricsOptions | null;
+  /** `GET /deployments` (master key) for the console's deployments page; absent: the route is a 404. */
+  readonly deployments?: DeploymentRoutesOptions | null;
 }
 
 /** The three places every OpenAI route is served, as LiteLLM serves them. */
@@ -72,6 +76,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   if (metrics !== null) countRequests(app, metrics.metrics);
   healthRoutes(app, { pingStore: deps.pingStore });
   if (metrics?.public === true) metricsRoute(app, metrics);
+  // The console's static files, outside the authenticated scope: the browser holds the key.
+  uiRoutes(app);
   // A request may make several upstream calls (placement on a second deployment, minting output
   // files), each bounded by the upstream timeout, which names the deployment when it fires. The
   // request as a whole gets twice that, so for a single call the per-call timeout fires first.
@@ -85,6 +91,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     if (metrics?.public === false) metricsRoute(api, metrics);
     adminRoutes(api, { keys: deps.keys, teams: deps.teams });
     spendRoutes(api, { spend: deps.spend, clock: deps.clock });
+    if (deps.deployments != null) deploymentRoutes(api, deps.deployments);
     for (const prefix of ROUTE_PREFIXES) {
       await api.register(
         async (scoped) => {
