@@ -183,3 +183,27 @@ describe.each(CASES)('$name', (c) => {
     });
   });
 });
+
+describe('cancel on a native provider (anthropic)', () => {
+  it('cancels, and every request that never ran is in the error file as batch_cancelled', async () => {
+    const fake = await startFakeAnthropic({ apiKey: 'sk-ant-cancel-0123456789' });
+    const client = createClient({ provider: 'anthropic', model: 'claude-3-5-haiku-20241022', api_key: 'sk-ant-cancel-0123456789', api_base: fake.url }, { stateDir: state.dir, env: {} });
+    try {
+      const file = await client.createFile({ file: [requestLine('c-1'), requestLine('c-2')] });
+      const batch = await client.createBatch({ input_file_id: file.id, endpoint: '/v1/chat/completions' });
+      const cancelling = await client.cancelBatch(batch.id);
+      expect(['cancelling', 'cancelled']).toContain(cancelling.status);
+      fake.finish(batch.id);
+      const done = await client.waitForBatch(batch.id, FAST);
+      expect(done).toMatchObject({ status: 'cancelled', output_file_id: null, error_file_id: `${batch.id}#errors`, request_counts: { total: 2, completed: 0, failed: 2 } });
+      const errors: Array<{ custom_id: string; response: unknown; error: { code: string } | null }> = [];
+      for await (const line of (await client.fileContent(done.error_file_id ?? '')).lines<(typeof errors)[number]>()) errors.push(line);
+      expect(errors.map((l) => l.custom_id).sort()).toEqual(['c-1', 'c-2']);
+      expect(errors.every((l) => l.response === null && l.error?.code === 'batch_cancelled')).toBe(true);
+      await expect(client.fileContent(`${batch.id}#output`)).rejects.toMatchObject({ code: 'not_found' });
+    } finally {
+      await client.close();
+      await fake.close();
+    }
+  });
+});

@@ -40,7 +40,8 @@ const router = (options: Partial<Parameters<typeof createRouter>[0]> = {}): Rout
 };
 
 beforeAll(async () => {
-  [east, west, other] = await Promise.all([0, 1, 2].map(() => startFakeUpstream({ flavor: 'openai', apiKey: KEY })));
+  const start = () => startFakeUpstream({ flavor: 'openai', apiKey: KEY });
+  [east, west, other] = await Promise.all([start(), start(), start()]);
 });
 afterAll(async () => {
   await Promise.all(routers.map((r) => r.close()));
