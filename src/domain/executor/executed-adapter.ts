@@ -6,14 +6,12 @@
  * only `sendRequest` (and `probe`) reach the deployment.
  */
 import { GatewayError } from '../../errors/gateway-error.js';
-import { UpstreamError } from '../../errors/upstream-error.js';
 import type { Deployment } from '../deployment.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import { BlobNotFoundError } from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
-import { toSeconds } from '../ports/clock.js';
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionRecord, type ExecutionRepository } from '../ports/executions.js';
-import { NO_LIMITS, type ProviderAdapter, type ProviderCapabilities, type ProviderRegistry, type UpstreamBatch, type UpstreamFile } from '../ports/provider-adapter.js';
+import { NO_LIMITS, type ProviderAdapter, type ProviderCapabilities, type ProviderRegistry, type UpstreamBatch } from '../ports/provider-adapter.js';
+import { blobFiles, keptInputKey, safeKeyPart } from '../files/blob-files.js';
 import { toUpstreamBatch } from './execution-object.js';
 import { executesInGateway } from './execution-mode.js';
 import { completionWindowMs } from './completion-window.js';
@@ -37,30 +35,14 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   limits: NO_LIMITS,
 });
 
-/** Listing for the reconciler is bounded, as every adapter's is. */
-const LIST_LIMIT = 1000;
-
-/** Blob keys are built from gateway ids and deployment ids, reduced to characters every store accepts. */
-const safe = (part: string): string => part.replace(/[^A-Za-z0-9_-]/g, '_');
-export const inputBlobKey = (fileLabel: string, deploymentId: string): string => `inputs/${safe(fileLabel)}/${safe(deploymentId)}.jsonl`;
-export const outputBlobKey = (batchId: string, kind: 'output' | 'errors'): string => `outputs/${safe(batchId)}/${kind}.jsonl`;
+const INPUT_PREFIX = 'inputs/';
+export const inputBlobKey = (fileLabel: string, deploymentId: string): string => keptInputKey(INPUT_PREFIX, fileLabel, deploymentId);
+export const outputBlobKey = (batchId: string, kind: 'output' | 'errors'): string => `outputs/${safeKeyPart(batchId)}/${kind}.jsonl`;
 
 export function createExecutedAdapter(inner: ProviderAdapter, deps: ExecutedAdapterDeps): ProviderAdapter {
   const { deployment } = inner;
-  const notFound = (what: string): UpstreamError =>
-    new UpstreamError({ deploymentId: deployment.id, failure: 'http', status: 404, message: `No such ${what}.`, code: 'not_found' });
-
-  const fileOf = (ref: string, bytes: number, extra: Partial<UpstreamFile> = {}): UpstreamFile => ({
-    ref,
-    bytes,
-    createdAt: null,
-    expiresAt: null,
-    filename: ref.split('/').pop() ?? ref,
-    purpose: ref.startsWith('outputs/') ? 'batch_output' : 'batch',
-    status: 'processed',
-    label: ref.startsWith('inputs/') ? (ref.split('/')[1] ?? null) : null,
-    ...extra,
-  });
+  const files = blobFiles(deployment.id, deps, INPUT_PREFIX);
+  const notFound = files.notFound;
 
   const live = async (e: ExecutionRecord): Promise<UpstreamBatch> =>
     toUpstreamBatch(e, TERMINAL_EXECUTION_STATUSES.has(e.status) ? null : await deps.executions.resultCounts(e.batchId));
@@ -79,33 +61,9 @@ export function createExecutedAdapter(inner: ProviderAdapter, deps: ExecutedAdap
     sendRequest: (request, opts) => inner.sendRequest(request, opts),
     probe: (opts) => inner.probe(opts),
 
-    uploadFile: async (input, opts) => {
-      const ref = inputBlobKey(input.label, deployment.id);
-      const { bytes } = await deps.blobs.put(ref, input.body, { signal: opts.signal, contentType: 'application/jsonl' });
-      const now = toSeconds(deps.clock.now());
-      return fileOf(ref, bytes, {
-        createdAt: now,
-        expiresAt: input.expiresAfter === null ? null : now + input.expiresAfter.seconds,
-        filename: input.filename,
-        purpose: input.purpose,
-        label: input.label,
-      });
-    },
-    retrieveFile: async (ref) => {
-      const stat = await deps.blobs.stat(ref);
-      if (stat === null) throw notFound('file');
-      return fileOf(ref, stat.bytes);
-    },
-    openFileContent: async (ref, opts) => {
-      const stat = await deps.blobs.stat(ref);
-      try {
-        const body = await deps.blobs.open(ref, { signal: opts.signal });
-        return { body, contentType: 'application/octet-stream', bytes: stat?.bytes ?? null };
-      } catch (err) {
-        if (err instanceof BlobNotFoundError) throw notFound('file');
-        throw err;
-      }
-    },
+    uploadFile: (input, opts) => files.upload(input, opts),
+    retrieveFile: (ref) => files.retrieve(ref),
+    openFileContent: (ref, opts) => files.open(ref, opts),
     deleteFile: async (ref) => {
       // The executor reads its input until the batch's files are written.
       if ((await deps.executions.countActiveForInput(ref)) > 0) {
@@ -115,13 +73,7 @@ export function createExecutedAdapter(inner: ProviderAdapter, deps: ExecutedAdap
       }
       await deps.blobs.delete(ref);
     },
-    listFilesSince: async function* () {
-      let n = 0;
-      for await (const key of deps.blobs.list('inputs/')) {
-        if (n++ >= LIST_LIMIT) return;
-        yield fileOf(key, 0);
-      }
-    },
+    listFilesSince: () => files.list(),
 
     createBatch: async (input) => {
       const now = deps.clock.now();

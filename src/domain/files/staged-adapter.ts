@@ -6,11 +6,11 @@
  * other call goes to the upstream. Gateway-executed deployments have their own wrapper
  * (`executor/executed-adapter.ts`) and are left alone here.
  */
-import { UpstreamError } from '../../errors/upstream-error.js';
 import type { Deployment } from '../deployment.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import { toSeconds, type Clock } from '../ports/clock.js';
-import type { ProviderAdapter, ProviderRegistry, UpstreamFile } from '../ports/provider-adapter.js';
+import type { Clock } from '../ports/clock.js';
+import type { ProviderAdapter, ProviderRegistry } from '../ports/provider-adapter.js';
+import { blobFiles, keptInputKey } from './blob-files.js';
 
 export interface StagedAdapterDeps {
   readonly blobs: BlobStore;
@@ -18,10 +18,7 @@ export interface StagedAdapterDeps {
 }
 
 const STAGED_PREFIX = 'staged/';
-const LIST_LIMIT = 1000;
-const safe = (part: string): string => part.replace(/[^A-Za-z0-9_-]/g, '_');
-/** `staged/<gateway file id>/<deployment>.jsonl`: the file id is the copy's label. */
-export const stagedBlobKey = (fileLabel: string, deploymentId: string): string => `${STAGED_PREFIX}${safe(fileLabel)}/${safe(deploymentId)}.jsonl`;
+export const stagedBlobKey = (fileLabel: string, deploymentId: string): string => keptInputKey(STAGED_PREFIX, fileLabel, deploymentId);
 const isStaged = (ref: string): boolean => ref.startsWith(STAGED_PREFIX);
 
 export function withGatewayStaging(registry: ProviderRegistry, deps: StagedAdapterDeps): ProviderRegistry {
@@ -44,21 +41,9 @@ export function withGatewayStaging(registry: ProviderRegistry, deps: StagedAdapt
 
 function createStagedAdapter(inner: ProviderAdapter, deps: StagedAdapterDeps): ProviderAdapter {
   const { deployment } = inner;
-  const notFound = (): UpstreamError =>
-    new UpstreamError({ deploymentId: deployment.id, failure: 'http', status: 404, message: 'No such file.', code: 'not_found' });
-  const fileOf = (ref: string, bytes: number, extra: Partial<UpstreamFile> = {}): UpstreamFile => ({
-    ref,
-    bytes,
-    createdAt: null,
-    expiresAt: null,
-    filename: ref.split('/').pop() ?? ref,
-    purpose: 'batch',
-    status: 'processed',
-    label: ref.split('/')[1] ?? null,
-    ...extra,
-  });
+  const files = blobFiles(deployment.id, deps, STAGED_PREFIX);
   const staged = (ref: string): string => {
-    if (!isStaged(ref)) throw notFound();
+    if (!isStaged(ref)) throw files.notFound('file');
     return ref;
   };
 
@@ -74,45 +59,18 @@ function createStagedAdapter(inner: ProviderAdapter, deps: StagedAdapterDeps): P
     openResults: (ref, opts) => inner.openResults(ref, opts),
     sendRequest: (request, opts) => inner.sendRequest(request, opts),
 
-    uploadFile: async (input, opts) => {
-      const ref = stagedBlobKey(input.label, deployment.id);
-      const { bytes } = await deps.blobs.put(ref, input.body, { signal: opts.signal, contentType: 'application/jsonl' });
-      const now = toSeconds(deps.clock.now());
-      return fileOf(ref, bytes, {
-        createdAt: now,
-        expiresAt: input.expiresAfter === null ? null : now + input.expiresAfter.seconds,
-        filename: input.filename,
-        purpose: input.purpose,
-        label: input.label,
-      });
-    },
-    retrieveFile: async (ref) => {
-      const stat = await deps.blobs.stat(staged(ref));
-      if (stat === null) throw notFound();
-      return fileOf(ref, stat.bytes);
-    },
-    openFileContent: async (ref, opts) => {
-      const stat = await deps.blobs.stat(staged(ref));
-      if (stat === null) throw notFound();
-      return { body: await deps.blobs.open(ref, { signal: opts.signal }), contentType: 'application/jsonl', bytes: stat.bytes };
-    },
+    uploadFile: (input, opts) => files.upload(input, opts),
+    retrieveFile: (ref) => files.retrieve(staged(ref)),
+    openFileContent: (ref, opts) => files.open(staged(ref), opts),
     deleteFile: async (ref) => {
       await deps.blobs.delete(staged(ref));
     },
-    listFilesSince: async function* () {
-      // Blobs carry no creation time the reconciler could filter on; it matches them by label.
-      let listed = 0;
-      for await (const key of deps.blobs.list(STAGED_PREFIX)) {
-        if (!key.endsWith(`/${safe(deployment.id)}.jsonl`)) continue;
-        const stat = await deps.blobs.stat(key);
-        if (stat !== null) yield fileOf(key, stat.bytes);
-        if (++listed >= LIST_LIMIT) return;
-      }
-    },
+    // Blobs carry no creation time the reconciler could filter on; it matches them by label.
+    listFilesSince: () => files.list(),
     createBatch: async (input, opts) => {
       const ref = staged(input.inputFileRef);
       const stat = await deps.blobs.stat(ref);
-      if (stat === null) throw notFound();
+      if (stat === null) throw files.notFound('file');
       return inner.createBatch(
         { ...input, stagedInput: { bytes: stat.bytes, open: (signal) => deps.blobs.open(ref, { signal }) } },
         opts,
