@@ -1,0 +1,227 @@
+/**
+ * Shared plumbing of the benchmarks (not a benchmark itself): child processes and temp folders
+ * that are cleaned up on exit, Ctrl-C or error; the gateway and the fakes started and waited
+ * for; peers installed at run time into a temp folder; RSS sampling; medians; the machine.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const BENCH = resolve(import.meta.dirname);
+
+const children = new Set();
+const dirs = new Set();
+let cleaned = false;
+
+/** Kills every child this process started (by pid) and removes every temp folder it made. */
+export function cleanupSync() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill('SIGKILL');
+      } catch {}
+    }
+  }
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', cleanupSync);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    process.stderr.write(`\n${signal}: stopping the processes and removing the temp folders\n`);
+    cleanupSync();
+    process.exit(130);
+  });
+}
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  cleanupSync();
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  cleanupSync();
+  process.exit(1);
+});
+
+export function tempDir(tag) {
+  const dir = mkdtempSync(join(tmpdir(), `bg-bench-${tag}-`));
+  dirs.add(dir);
+  return dir;
+}
+
+export function removeDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  dirs.delete(dir);
+}
+
+/** Spawns a process that is killed when the bench ends, however it ends. */
+export function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export async function stop(child, signal = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Starts `bench/fake-upstream.mjs` in its own process; resolves to `{url, child}`. */
+export async function startFake(nodeArgs = []) {
+  const child = track(spawn(process.execPath, [...nodeArgs, join(BENCH, 'fake-upstream.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const url = await new Promise((res, rej) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', (l) => {
+      try {
+        res(JSON.parse(l).listening);
+      } catch (err) {
+        rej(err);
+      }
+    });
+    child.once('exit', (c) => rej(new Error(`fake upstream exited ${c}`)));
+  });
+  child.stdout.resume();
+  return { url, child };
+}
+
+/**
+ * Starts the built gateway (`dist/cli/main.js serve`) with this config text in a fresh temp
+ * folder (embedded SQLite under it). Its log goes to a file there, not through a pipe into the
+ * bench process, which is also the load generator. Resolves to `{url, child, dir, log}`.
+ */
+export async function startGateway(configText, { nodeArgs = [], logLevel, tag = 'gw' } = {}) {
+  const dir = tempDir(tag);
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, configText);
+  const log = join(dir, 'gateway.log');
+  const fd = openSync(log, 'w');
+  // A port chosen here rather than `--port 0`: with a quieter --log-level the "listening" line
+  // is not written, so readiness is the liveliness route.
+  const port = await freePort();
+  const args = [...nodeArgs, join(ROOT, 'dist/cli/main.js'), 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'data')];
+  if (logLevel) args.push('--log-level', logLevel);
+  const child = track(spawn(process.execPath, args, { stdio: ['ignore', fd, fd], cwd: dir }));
+  closeSync(fd);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}:\n${readFileSync(log, 'utf8').slice(-3000)}`);
+    try {
+      if ((await fetch(`${url}/health/liveliness`)).ok) return { url, child, dir, log };
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`gateway did not start:\n${readFileSync(log, 'utf8').slice(-3000)}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Installs npm packages into a temp folder with `npm install --prefix <tmp>` (the project's own
+ * dependencies are not touched). Resolves to the folder; `import(join(dir, 'node_modules', …))`.
+ */
+export function installPeers(packages, tag = 'peers') {
+  const dir = tempDir(tag);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench-peers', private: true, type: 'module' }));
+  process.stderr.write(`installing ${packages.join(', ')} into ${dir} …\n`);
+  execFileSync('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error', ...packages], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return dir;
+}
+
+export const versionOf = (dir, pkg) => JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+
+export async function rssMb(pid) {
+  const text = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(text)[1]) / 1024;
+}
+
+/** Samples VmRSS every `everyMs`; `stop()` resolves to the highest value seen. */
+export function sampleRss(pid, everyMs = 20) {
+  let peak = 0;
+  let last = 0;
+  const timer = setInterval(() => {
+    rssMb(pid)
+      .then((mb) => {
+        last = mb;
+        if (mb > peak) peak = mb;
+      })
+      .catch(() => {});
+  }, everyMs);
+  return {
+    get peak() {
+      return peak;
+    },
+    get last() {
+      return last;
+    },
+    async stop() {
+      clearInterval(timer);
+      const mb = await rssMb(pid).catch(() => 0);
+      return Math.max(peak, mb);
+    },
+  };
+}
+
+export function machine() {
+  let model = cpus()[0]?.model ?? 'unknown';
+  try {
+    model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? model;
+  } catch {}
+  let nproc = cpus().length;
+  try {
+    nproc = Number(execFileSync('nproc').toString().trim());
+  } catch {}
+  let load = '';
+  try {
+    load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {}
+  return {
+    nproc,
+    model,
+    memGiB: (totalmem() / 2 ** 30).toFixed(1),
+    freeGiB: (freemem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    load,
+    text() {
+      return `machine: nproc ${this.nproc}, ${this.model}, ${this.memGiB} GiB (${this.freeGiB} free), Node ${this.node}, load average ${this.load}`;
+    },
+  };
+}
+
+/** A plain text table: `rows` are arrays of cells, the first row the header. */
+export function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows
+    .map((r, n) => {
+      const line = `| ${r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
+      return n === 0 ? `${line}\n|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|` : line;
+    })
+    .join('\n');
+}
