@@ -13,6 +13,7 @@ import { UpstreamError } from '../../errors/upstream-error.js';
 import type { ExchangeResponse, ResponseHeaders } from '../shared/http-client.js';
 import { isRecord, recordAt, stringAt } from '../shared/json.js';
 import type { GeminiApi } from './api.js';
+import { fixedChunks } from '../shared/fixed-chunks.js';
 
 export const DEFAULT_UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
 const MAX_STALLED_ATTEMPTS = 4;
@@ -25,22 +26,9 @@ const header = (headers: ResponseHeaders, name: string): string | null => {
   return text === undefined || text === '' ? null : text;
 };
 
-/** Exactly `size`-byte chunks of `body`, the last one shorter (possibly empty only for an empty body). */
+/** Exactly `size`-byte chunks of `body`, the last one shorter (none at all for an empty body). */
 async function* chunksOf(body: Readable, size: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const piece of body) {
-    const buffer = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as string | Uint8Array);
-    pending.push(buffer);
-    pendingBytes += buffer.length;
-    while (pendingBytes >= size) {
-      const all = Buffer.concat(pending, pendingBytes);
-      yield all.subarray(0, size);
-      pending = [all.subarray(size)];
-      pendingBytes -= size;
-    }
-  }
-  if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
+  for await (const { data } of fixedChunks(body, size)) if (data.length > 0) yield data;
 }
 
 const retryable = (error: unknown): boolean => error instanceof UpstreamError && error.retryable && error.status !== 408;

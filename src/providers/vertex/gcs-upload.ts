@@ -13,6 +13,7 @@ import { UpstreamError } from '../../errors/upstream-error.js';
 import type { ExchangeResponse } from '../shared/http-client.js';
 import { simpleUpload, toGcsObject, uploadUrl, type GcsObject } from './gcs.js';
 import type { GoogleApi } from './google-http.js';
+import { fixedChunks, type FixedChunk } from '../shared/fixed-chunks.js';
 
 /** GCS wants every chunk but the last to be a multiple of this. */
 export const CHUNK_UNIT = 256 * 1024;
@@ -20,30 +21,6 @@ export const DEFAULT_CHUNK_BYTES = 32 * CHUNK_UNIT; // 8 MiB
 /** Attempts at one chunk that make no progress before the upload gives up. */
 const MAX_STALLED_ATTEMPTS = 4;
 const RETRY_DELAY_MS = 200;
-
-interface Chunk {
-  readonly data: Buffer;
-  readonly last: boolean;
-}
-
-/** Cuts `body` into chunks of exactly `size` bytes, the last one shorter (or empty). */
-async function* chunksOf(body: Readable, size: number): AsyncGenerator<Chunk> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const piece of body) {
-    const buffer = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as string | Uint8Array);
-    pending.push(buffer);
-    pendingBytes += buffer.length;
-    // Strictly more than a chunk: only then is it certain this chunk is not the last.
-    while (pendingBytes > size) {
-      const all = Buffer.concat(pending, pendingBytes);
-      yield { data: all.subarray(0, size), last: false };
-      pending = [all.subarray(size)];
-      pendingBytes -= size;
-    }
-  }
-  yield { data: Buffer.concat(pending, pendingBytes), last: true };
-}
 
 /** `Range: bytes=0-N` of a 308 → bytes persisted (N + 1); no header means none. */
 const persistedOf = (response: ExchangeResponse): number => {
@@ -63,9 +40,9 @@ export const uploadStream = async (
   chunkBytes: number,
   opts: CallOptions,
 ): Promise<GcsObject> => {
-  const chunks = chunksOf(body, chunkBytes);
+  const chunks = fixedChunks(body, chunkBytes);
   const first = await chunks.next();
-  if (first.done === true) throw new Error('unreachable: chunksOf always yields a last chunk');
+  if (first.done === true) throw new Error('unreachable: fixedChunks always yields a last chunk');
   if (first.value.last) return simpleUpload(api, name, contentType, first.value.data, opts);
 
   const known = [[name, 'the uploaded object']] as const;
@@ -111,12 +88,12 @@ type Put = (range: string, data: Buffer) => Promise<ExchangeResponse>;
 const sendChunks = async (
   api: GoogleApi,
   put: Put,
-  firstChunk: Chunk,
-  chunks: AsyncGenerator<Chunk>,
+  firstChunk: FixedChunk,
+  chunks: AsyncGenerator<FixedChunk>,
   opts: CallOptions,
 ): Promise<GcsObject> => {
   let offset = 0;
-  let chunk: Chunk = firstChunk;
+  let chunk: FixedChunk = firstChunk;
   for (;;) {
     const end = offset + chunk.data.length;
     const total = chunk.last ? String(end) : '*';
