@@ -38,7 +38,9 @@ describe('the SDK import boundary', () => {
   it('loads no fastify, pg, better-sqlite3 or kysely module', async () => {
     const trace = join(state.dir, 'resolved.txt');
     const script = `
-      const sdk = await import(${JSON.stringify(pathToFileURL(ENTRY).href)});
+      // The package's own name resolves (through package.json "exports") to the built SDK.
+      const sdk = await import('batchgate');
+      if (sdk !== await import(${JSON.stringify(pathToFileURL(ENTRY).href)})) throw new Error("'batchgate' is not dist/sdk/index.js");
       for (const name of ['createFile', 'retrieveFile', 'fileContent', 'deleteFile', 'listFiles', 'createBatch', 'retrieveBatch', 'cancelBatch', 'listBatches', 'waitForBatch', 'createRouter', 'createClient', 'SdkError']) {
         if (typeof sdk[name] !== 'function') throw new Error('missing export ' + name);
       }
