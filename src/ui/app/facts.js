@@ -12,8 +12,10 @@ import { json, query } from './api.js';
 
 /** batch id → group, for the whole session. */
 const groups = new Map();
+/** Batches the per-group lists were already asked about: asked again only now and then. */
+const asked = new Set();
 let groupsAskedAt = 0;
-const GROUP_LOOKUP_EVERY_MS = 10_000;
+const GROUP_LOOKUP_EVERY_MS = 15_000;
 
 export class BatchFacts {
   constructor() {
@@ -44,9 +46,13 @@ export class BatchFacts {
     const logs = /** @type {SpendLog[]} */ (await json(`/spend/logs${query({ limit: 1000 })}`).catch(() => []));
     this.spend = new Map(logs.map((l) => [l.request_id, l]));
     for (const l of logs) if (l.model_group !== null) groups.set(l.request_id, l.model_group);
-    const unknown = batches.some((b) => !groups.has(b.id));
-    if (unknown && Date.now() - groupsAskedAt > GROUP_LOOKUP_EVERY_MS) {
+    const unknown = batches.filter((b) => !groups.has(b.id));
+    // A batch not seen before is looked up at once; one still unknown after that (beyond the
+    // first 100 of its group) only every so often.
+    const fresh = unknown.some((b) => !asked.has(b.id));
+    if (unknown.length > 0 && (fresh || Date.now() - groupsAskedAt > GROUP_LOOKUP_EVERY_MS)) {
       groupsAskedAt = Date.now();
+      for (const b of unknown) asked.add(b.id);
       await Promise.all(
         this.groupNames.map(async (g) => {
           const page = /** @type {import('./types.js').List<import('./types.js').Batch>} */ (
