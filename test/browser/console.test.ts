@@ -267,7 +267,7 @@ describe.skipIf(!browserFound.available)('the console in Chromium', () => {
     const models = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${newKey}` } });
     expect(models.status).toBe(200);
     await page.getByText('made-in-console', { exact: true }).waitFor();
-    await screenshotBoth(page, 'keys', () => shown.waitFor());
+    await screenshotBoth(page, 'keys', () => shown.scrollIntoViewIfNeeded());
     // Shown once: coming back to the page does not show it again.
     await page.getByRole('link', { name: 'Batches' }).click();
     await page.getByRole('link', { name: 'Keys & teams' }).click();

@@ -42,6 +42,8 @@ export async function screenshotBoth(page: Page, name: string, ready: () => Prom
   const paths: string[] = [];
   for (const [label, size] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(size);
+    // From the top of the page, unless `ready` scrolls to what the picture is about.
+    await page.evaluate('window.scrollTo(0, 0)');
     await ready();
     const png = await page.screenshot({ fullPage: false });
     const stats = renderStats(png);

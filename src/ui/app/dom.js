@@ -88,3 +88,18 @@ export function toast(message) {
     if (box.textContent === message) box.textContent = '';
   }, 4000);
 }
+
+/**
+ * Labels every body cell with its column's header (`data-label`), which the phone layout shows
+ * in front of the value when a `table.cards` turns its rows into cards.
+ * @param {HTMLTableElement} table
+ */
+export function labelCells(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
+  for (const tr of table.tBodies[0]?.rows ?? []) {
+    [...tr.cells].forEach((td, i) => {
+      const label = heads[i];
+      if (label !== undefined && td.colSpan === 1) td.dataset.label = label;
+    });
+  }
+}

@@ -27,19 +27,19 @@ const state = { status: '', group: '', team: '', cursors: [] };
  */
 function batchRow(b) {
   const status = h('span', { class: 'badge' });
-  const group = h('td', {});
-  const deployment = h('td', { class: 'mono hide-narrow' });
+  const group = h('td', { 'data-label': 'Model group' });
+  const deployment = h('td', { class: 'mono hide-narrow', 'data-label': 'Deployment' });
   const progress = progressBar(`Progress of ${b.id}`);
-  const cost = h('td', { class: 'num' });
+  const cost = h('td', { class: 'num', 'data-label': 'Cost' });
   const tr = h(
     'tr',
     { 'data-batch-id': b.id },
     h('td', {}, h('a', { href: `#/batches/${encodeURIComponent(b.id)}`, class: 'mono' }, b.id)),
-    h('td', {}, status),
+    h('td', { 'data-label': 'Status' }, status),
     group,
     deployment,
-    h('td', { class: 'hide-narrow' }, time(b.created_at)),
-    h('td', {}, progress.el),
+    h('td', { class: 'hide-narrow', 'data-label': 'Created' }, time(b.created_at)),
+    h('td', { 'data-label': 'Progress' }, progress.el),
     cost,
   );
   /**
@@ -84,7 +84,7 @@ export async function batchesPage(main) {
     { class: 'table-wrap' },
     h(
       'table',
-      {},
+      { class: 'cards' },
       h('caption', { class: 'muted', hidden: true }, 'Batches'),
       h(
         'thead',

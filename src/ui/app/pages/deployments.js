@@ -3,7 +3,7 @@
 // a row, cooldown), and batches in flight, from `GET /deployments`. Refreshed every few seconds.
 // A gateway that does not serve that route still lists its deployments from `/v1/model/info`.
 import { ApiError, json } from '../api.js';
-import { errorBox, h, replace } from '../dom.js';
+import { errorBox, h, labelCells, replace } from '../dom.js';
 import { count, statusText } from '../format.js';
 import { every } from '../poll.js';
 
@@ -40,7 +40,7 @@ export async function deploymentsPage(main) {
     h('h1', {}, 'Deployments'),
     note,
     message,
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, head.map((t) => h('th', { scope: 'col' }, t)))), tbody)),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'cards' }, h('thead', {}, h('tr', {}, head.map((t) => h('th', { scope: 'col' }, t)))), tbody)),
   );
   return every(REFRESH_MS, async () => {
     try {
@@ -69,6 +69,8 @@ export async function deploymentsPage(main) {
           ),
         ),
       );
+      const table = tbody.closest('table');
+      if (table !== null) labelCells(table);
     } catch (err) {
       replace(message, errorBox(err instanceof Error ? err.message : String(err)));
     }

@@ -3,7 +3,7 @@
 // sends the same multipart body a client would, with `target_model_names` when a model group is
 // chosen (the gateway then validates every line for that group and says which line is wrong).
 import { ApiError, json, query, request } from '../api.js';
-import { errorBox, field, h, replace, select, toast } from '../dom.js';
+import { errorBox, field, h, labelCells, replace, select, toast } from '../dom.js';
 import { bytes, time } from '../format.js';
 import { lineProblems } from '../upload-errors.js';
 
@@ -113,6 +113,8 @@ export async function filesPage(main) {
       );
       prev.disabled = cursors.length === 0;
       next.disabled = !page.has_more;
+      const table = tbody.closest('table');
+      if (table !== null) labelCells(table);
       replace(message);
     } catch (err) {
       replace(message, errorBox(err instanceof Error ? err.message : String(err)));
@@ -144,7 +146,7 @@ export async function filesPage(main) {
       { class: 'table-wrap' },
       h(
         'table',
-        {},
+        { class: 'cards' },
         h(
           'thead',
           {},

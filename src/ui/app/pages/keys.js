@@ -4,7 +4,7 @@
 // teams. A virtual key sees its own settings only, as `/key/info` gives them.
 import { json, query } from '../api.js';
 import { confirmAction, formDialog } from '../dialog.js';
-import { errorBox, field, h, replace, select, toast, uid } from '../dom.js';
+import { errorBox, field, h, labelCells, replace, select, toast, uid } from '../dom.js';
 import { money } from '../format.js';
 import { currentWho } from '../session.js';
 
@@ -142,6 +142,8 @@ export async function keysPage(main) {
     );
     prev.disabled = page <= 1;
     next.disabled = page >= list.total_pages;
+    const table = keysBody.closest('table');
+    if (table !== null) labelCells(table);
   };
 
   const loadTeams = async () => {
@@ -161,6 +163,8 @@ export async function keysPage(main) {
             ),
           ),
     );
+    const table = teamsBody.closest('table');
+    if (table !== null) labelCells(table);
     const chosen = teamSelect.value;
     replace(teamSelect, h('option', { value: '' }, 'No team'), teams.map((t) => h('option', { value: t.team_id, selected: t.team_id === chosen }, t.team_alias ?? t.team_id)));
   };
@@ -249,11 +253,11 @@ export async function keysPage(main) {
     h('h1', {}, 'Keys and teams'),
     message,
     h('h2', {}, 'Keys'),
-    h('div', { class: 'table-wrap' }, h('table', {}, thead(['Key', 'Team', 'Model groups', 'Spend', 'Budget', 'Actions']), keysBody)),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'cards' }, thead(['Key', 'Team', 'Model groups', 'Spend', 'Budget', 'Actions']), keysBody)),
     h('div', { class: 'actions pager' }, prev, next),
     keyForm,
     h('h2', {}, 'Teams'),
-    h('div', { class: 'table-wrap' }, h('table', {}, thead(['Team', 'Model groups', 'Spend', 'Budget']), teamsBody)),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'cards' }, thead(['Team', 'Model groups', 'Spend', 'Budget']), teamsBody)),
     teamForm,
   );
   await Promise.all([loadKeys(), loadTeams()]).catch(fail);

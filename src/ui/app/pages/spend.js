@@ -5,7 +5,7 @@
 import { json, query } from '../api.js';
 import { stackedBars } from '../chart.js';
 import { toCsv } from '../csv.js';
-import { errorBox, field, h, replace, select } from '../dom.js';
+import { errorBox, field, h, labelCells, replace, select } from '../dom.js';
 import { saveBlob } from '../download.js';
 import { count, money } from '../format.js';
 
@@ -113,6 +113,8 @@ export async function spendPage(main) {
             ),
       );
       exportButton.disabled = logs.length === 0;
+      const table = tbody.closest('table');
+      if (table !== null) labelCells(table);
     } catch (err) {
       replace(message, errorBox(err instanceof Error ? err.message : String(err)));
     }
@@ -142,7 +144,7 @@ export async function spendPage(main) {
       { class: 'table-wrap' },
       h(
         'table',
-        {},
+        { class: 'cards' },
         h(
           'thead',
           {},
