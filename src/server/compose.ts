@@ -188,6 +188,7 @@ export async function composeGateway(config: GatewayConfig, options: ComposeOpti
     uploadIdleTimeoutMs: config.recovery.uploadIdleTimeoutMs,
     logger: options.httpLogger ?? false,
     metrics: prometheus === null ? null : { metrics: prometheus, public: config.metrics.public },
+    deployments: { directory, health, countBatches: () => store.batches.countByStatus() },
   });
   const reconciler = new PendingReconciler(deps, batches);
   const follower = new BatchFollower(deps, batches, new BatchFinisher(deps));
