@@ -7,6 +7,8 @@
  * the lines per second. Run by hand: `npm run build && node bench/executor-memory.mjs [runs]`.
  *
  * Environment: SIZES=500,5000,50000 (batch sizes; the ratio compares the smallest and largest),
+ * API_BASE=<url> (an OpenAI-compatible server runs the lines instead of mock_response),
+ * MAX_PARALLEL=<n> (the deployment's max_parallel_requests, default 32),
  * NODE_ARGS (flags for the gateway process), DETAIL=1 (anonymous RSS by kind of mapping at the
  * peak), GATEWAY_LOG=<file> (the gateway's stdout per run, with the bench's create and peak
  * marks; add NODE_ARGS=--trace-gc to see its GCs), SNAPSHOT_OVER_MB=<n> (with
@@ -26,6 +28,13 @@ const SIZES = (process.env.SIZES ?? '500,50000').split(',').map(Number);
 const KEY = 'sk-bench';
 
 const DETAIL = process.env.DETAIL === '1';
+// API_BASE=<url>: an OpenAI-compatible server executes the lines (gateway-executed `openai/`
+// deployment) instead of mock_response; `bench/executor-throughput.mjs` passes its instant fake.
+const MAX_PARALLEL = Number(process.env.MAX_PARALLEL ?? 32);
+const DEPLOYMENT = process.env.API_BASE
+  ? `    litellm_params: { model: openai/gpt-4o-mini, api_base: "${process.env.API_BASE}", api_key: sk-upstream, max_parallel_requests: ${MAX_PARALLEL} }
+    model_info: { batch_execution: gateway }`
+  : `    litellm_params: { model: openai/gpt-4o-mini, mock_response: "Hello from the benchmark", max_parallel_requests: ${MAX_PARALLEL} }`;
 const SNAPSHOT_OVER_MB = Number(process.env.SNAPSHOT_OVER_MB ?? 0);
 
 /**
@@ -62,7 +71,7 @@ async function runOnce(lines) {
     config,
     `model_list:
   - model_name: demo
-    litellm_params: { model: openai/gpt-4o-mini, mock_response: "Hello from the benchmark", max_parallel_requests: 32 }
+${DEPLOYMENT}
 general_settings:
   master_key: ${KEY}
   max_batch_file_records: 1000000
