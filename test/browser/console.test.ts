@@ -296,4 +296,23 @@ describe.skipIf(!browserFound.available)('the console in Chromium', () => {
     await screenshotBoth(page, 'deployments', () => rows.first().waitFor());
     expect(consoleErrors.filter((e) => !/status of 4\d\d/.test(e))).toEqual([]);
   });
+
+  it('retries exactly the failed lines of a finished batch as a new batch', async () => {
+    // Lines 1 and 3 are refused by the upstream: they end in the error file.
+    const fault = chat.setFault({ when: (r) => /"line [13]"/.test(JSON.stringify(r.body)), action: { status: 400 } });
+    const failing = await submit(client(gw.url, MASTER), chatLines(5, 'slow'), 'slow');
+    const done = (await waitFor(client(gw.url, MASTER), failing.id, undefined, 40_000)).batch;
+    expect(done.request_counts).toMatchObject({ completed: 3, failed: 2 });
+    fault.remove();
+    await page.goto(`${gw.url}/ui/#/batches/${failing.id}`);
+    await page.getByRole('heading', { name: `Batch ${failing.id}` }).waitFor();
+    await page.getByRole('button', { name: 'Retry failed lines' }).click();
+    await page.waitForURL((url) => url.hash.startsWith('#/batches/') && !url.hash.endsWith(failing.id));
+    const retriedId = decodeURIComponent(new URL(page.url()).hash.replace('#/batches/', ''));
+    await page.getByRole('heading', { name: `Batch ${retriedId}` }).waitFor();
+    const retried = await client(gw.url, MASTER).batches.retrieve(retriedId);
+    expect(retried.metadata).toMatchObject({ retry_of: failing.id, batchgate_model_group: 'slow' });
+    const input = await (await client(gw.url, MASTER).files.content(retried.input_file_id)).text();
+    expect(input.trim().split('\n').map((l) => (JSON.parse(l) as { custom_id: string }).custom_id).sort()).toEqual(['req-1', 'req-3']);
+  });
 });

@@ -9,6 +9,9 @@ import { downloadFile } from '../download.js';
 import { count, isoTime, money, statusText, time, TERMINAL } from '../format.js';
 import { every } from '../poll.js';
 import { progressBar } from '../progress.js';
+import { retryFailed } from '../retry-failed.js';
+import { BatchFacts } from '../facts.js';
+import { go } from '../router.js';
 
 /** @typedef {import('../types.js').Batch} Batch */
 
@@ -98,6 +101,7 @@ export async function batchPage(main, params) {
   const message = h('div', {});
   const progress = progressBar(`Progress of ${id}`);
   const cancel = h('button', { type: 'button', class: 'button danger', 'data-key': 'cancel' }, 'Cancel batch');
+  const retry = h('button', { type: 'button', class: 'button', 'data-key': 'retry' }, 'Retry failed lines');
   replace(
     main,
     h('p', {}, h('a', { href: '#/batches' }, '← All batches')),
@@ -123,6 +127,7 @@ export async function batchPage(main, params) {
     const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.key : undefined;
     progress.update(b.request_counts);
     cancel.hidden = TERMINAL.has(b.status) || b.status === 'cancelling';
+    retry.hidden = !TERMINAL.has(b.status) || b.error_file_id === null || b.error_file_id === undefined || b.request_counts.failed === 0;
     const usage = b.usage;
     replace(
       body,
@@ -130,7 +135,7 @@ export async function batchPage(main, params) {
         'div',
         { class: 'row spaced' },
         h('p', {}, h('span', { class: `badge status-${b.status}`, id: 'batch-status' }, statusText(b.status)), ' ', progress.el),
-        h('div', { class: 'actions' }, cancel),
+        h('div', { class: 'actions' }, cancel, retry),
       ),
       h(
         'div',
@@ -197,6 +202,30 @@ export async function batchPage(main, params) {
       replace(message, errorBox(err instanceof Error ? err.message : String(err)));
     } finally {
       cancel.disabled = false;
+    }
+  });
+
+  retry.addEventListener('click', async () => {
+    if (batch === null) return;
+    const b = batch;
+    retry.disabled = true;
+    try {
+      // The group the batch ran for: the CLI records it in the metadata; else the batch list says.
+      let group = b.metadata?.['batchgate_model_group'] ?? b.model ?? null;
+      if (group === null) {
+        const facts = new BatchFacts();
+        await facts.loadModels();
+        await facts.refresh([b]);
+        group = facts.groupOf(b.id);
+      }
+      if (group === null) throw new Error('The model group of this batch is not known; retry it with `batchgate batch retry-failed --model <group>`.');
+      const next = await retryFailed(b, group);
+      toast(`Batch ${next.id} created with the ${b.request_counts.failed} failed lines.`);
+      go(`#/batches/${encodeURIComponent(next.id)}`);
+    } catch (err) {
+      replace(message, errorBox(err instanceof Error ? err.message : String(err)));
+    } finally {
+      retry.disabled = false;
     }
   });
 
