@@ -32,8 +32,12 @@ describe('DuplicateFinder', () => {
       fc.asyncProperty(fc.array(fc.string({ maxLength: 6 }), { maxLength: 300 }), fc.integer({ min: 1, max: 400 }), async (ids, expected) => {
         expect(await check(ids, expected)).toEqual(exact(ids));
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
+  });
+
+  it('finds a repeat whatever the sign of its probes (a negative probe used to fall outside the filter)', async () => {
+    for (const id of ['&', 'req-1', 'ünï', '😀', 'a'.repeat(100)]) expect(await check([id, 'x', id], 1)).toEqual({ lineNo: 3, customId: id });
   });
 
   it('finds one repeat among 200,000 distinct ids and reports its second line', async () => {

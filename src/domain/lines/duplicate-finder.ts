@@ -43,7 +43,8 @@ export class DuplicateFinder {
     const h2 = fnv1a(id, 0x9747b28c) | 1;
     let seen = true;
     for (let i = 0; i < HASHES; i++) {
-      const bit = (h1 + Math.imul(i, h2)) % this.size;
+      // Unsigned before the modulo: a negative probe would index outside the filter and never be seen.
+      const bit = ((h1 + Math.imul(i, h2)) >>> 0) % this.size;
       const at = bit >>> 3;
       const mask = 1 << (bit & 7);
       if ((this.bits[at]! & mask) === 0) {
