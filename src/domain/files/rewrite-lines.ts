@@ -34,11 +34,27 @@ export function rewriteLine(text: string, lineNo: number, adapter: ProviderAdapt
   }
 }
 
+/**
+ * Lines are joined into writes of about this size: one socket write per line cost more than the
+ * rewriting itself on a 50,000-line upload (bench/RESULTS.md, uploads).
+ */
+const WRITE_BYTES = 64 * 1024;
+
 async function* rewrite(source: Readable, adapter: ProviderAdapter, model: string | null): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   for await (const { text, lineNo } of splitLines(source)) {
     if (text.trim() === '') continue;
-    yield rewriteLine(text, lineNo, adapter, model);
+    const line = rewriteLine(text, lineNo, adapter, model);
+    pending.push(line);
+    pendingBytes += line.length;
+    if (pendingBytes >= WRITE_BYTES) {
+      yield Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+    }
   }
+  if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
 }
 
 export const rewriteForDeployment = (source: Readable, adapter: ProviderAdapter, model: string | null): Readable =>
