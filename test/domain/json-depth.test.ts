@@ -113,7 +113,9 @@ describe('the rewrite of a managed upload cannot overflow', () => {
     })();
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ code: 'invalid_json_line', message: expect.stringMatching(/^Line 3: /) });
-    expect(JSON.parse(Buffer.concat(out).toString('utf8'))).toMatchObject({ custom_id: 'r0', body: { model: 'up' } });
+    // Lines go out in 64 KB writes: what was written before the failure is whole lines only.
+    const written = Buffer.concat(out).toString('utf8');
+    expect(written === '' || JSON.parse(written).custom_id === 'r0').toBe(true);
   });
 
   it('an adapter encoder that throws a GatewayError keeps its own error; any other error becomes typed', () => {
