@@ -59,6 +59,8 @@ export const listBatchesQuerySchema = z.looseObject({
   limit: queryInt('limit', 1, 100).default(20),
   after: z.string().min(1).optional(),
   target_model_names: z.string().optional(),
+  /** batchgate's own: only batches created by keys of this team (the caller's scope still applies). */
+  team_id: z.string().min(1).optional(),
 });
 export type ListBatchesQuery = z.infer<typeof listBatchesQuerySchema>;
 

@@ -38,6 +38,7 @@ export interface ListBatchesInput {
   readonly limit: number;
   readonly after?: string | undefined;
   readonly modelGroups?: readonly string[] | undefined;
+  readonly teamId?: string | undefined;
 }
 
 export class BatchService {
@@ -263,6 +264,7 @@ export class BatchService {
       after: await cursorAfter(principal, input.after, 'batch', (id) => this.deps.store.batches.get(id)),
       limit: input.limit,
       modelGroups: input.modelGroups?.map((g) => this.deps.directory.canonicalGroup(g) ?? g),
+      teamId: input.teamId,
     });
     return listEnvelope(page.items.map((b) => b.object), page.hasMore);
   }

@@ -110,6 +110,8 @@ export interface BatchListQuery {
   readonly limit: number;
   /** Only batches placed for one of these model groups. */
   readonly modelGroups?: readonly string[] | undefined;
+  /** Only batches created by keys of this team. */
+  readonly teamId?: string | undefined;
 }
 
 /**

@@ -29,6 +29,7 @@ export const batchRoutes = (app: FastifyInstance, options: BatchRoutesOptions): 
       limit: query.limit,
       after: query.after,
       modelGroups: groups === undefined || groups.length === 0 ? undefined : groups,
+      teamId: query.team_id,
     });
   });
 

@@ -119,6 +119,7 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
       let qb = db.selectFrom('batches').selectAll().where('state', '=', 'ready');
       if (scope !== undefined) qb = qb.where(scope);
       if (query.modelGroups !== undefined) qb = qb.where('model_group', 'in', [...query.modelGroups]);
+      if (query.teamId !== undefined) qb = qb.where('owner_team_id', '=', query.teamId);
       if (query.after !== undefined) qb = qb.where(afterCondition(query.after, 'desc'));
       const rows = await qb
         .orderBy('created_at_ms', 'desc')

@@ -1,8 +1,8 @@
 // @ts-check
 // The batches list: one page of `GET /v1/batches` (its `limit`/`after` paging, its
-// `target_model_names` filter for the model group), refreshed every few seconds in place so
-// progress moves without a reload. Status and team have no API filter, so they narrow the page
-// shown; the team of a batch is known once its cost is booked (see facts.js).
+// `target_model_names` filter for the model group, batchgate's `team_id` filter for the team),
+// refreshed every few seconds in place so progress moves without a reload. Status has no API
+// filter (OpenAI's list has none), so it narrows the page shown.
 import { json, query } from '../api.js';
 import { errorBox, field, h, replace, select } from '../dom.js';
 import { BatchFacts } from '../facts.js';
@@ -118,7 +118,7 @@ export async function batchesPage(main) {
   const draw = () => {
     if (page === null) return;
     const shown = page.data.filter(
-      (b) => (state.status === '' || b.status === state.status) && (state.team === '' || facts.teamOf(b.id) === state.team),
+      (b) => state.status === '' || b.status === state.status,
     );
     const order = shown.map((b) => {
       const row = rows.get(b.id) ?? batchRow(b);
@@ -130,10 +130,10 @@ export async function batchesPage(main) {
     const same = order.length === tbody.children.length && order.every((tr, i) => tbody.children[i] === tr);
     if (!same) replace(tbody, ...order);
     if (shown.length === 0) replace(tbody, h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No batches match.')));
-    const filtered = state.status !== '' || state.team !== '';
+    const filtered = state.status !== '';
     note.textContent =
       `Page ${state.cursors.length + 1}: ${shown.length} of ${page.data.length} batches shown` +
-      (filtered ? ' (status and team narrow this page; a team is known once a batch is booked)' : '') +
+      (filtered ? ' (the status narrows this page)' : '') +
       ` · updated ${new Date().toLocaleTimeString()}`;
     prev.disabled = state.cursors.length === 0;
     next.disabled = !page.has_more;
@@ -142,7 +142,7 @@ export async function batchesPage(main) {
   const load = async () => {
     const after = state.cursors.at(-1);
     page = /** @type {import('../types.js').List<Batch>} */ (
-      await json(`/v1/batches${query({ limit: PAGE_SIZE, after, target_model_names: state.group })}`)
+      await json(`/v1/batches${query({ limit: PAGE_SIZE, after, target_model_names: state.group, team_id: state.team })}`)
     );
     if (state.group !== '') for (const b of page.data) facts.remember(b.id, state.group);
     await facts.refresh(page.data);
@@ -158,7 +158,8 @@ export async function batchesPage(main) {
   });
   teamSelect.addEventListener('change', () => {
     state.team = teamSelect.value;
-    draw();
+    state.cursors = [];
+    void reload();
   });
   groupSelect.addEventListener('change', () => {
     state.group = groupSelect.value;
