@@ -9,8 +9,8 @@ import type { Database } from './schema.js';
  * table in every schema of the database, so a second batchgate schema would find the first's,
  * skip creating its own and then fail to read it.
  */
-export async function migrateToLatest(db: Kysely<Database>, schema: string | undefined): Promise<void> {
-  const migrator = new Migrator({
+const migratorOf = (db: Kysely<Database>, schema: string | undefined): Migrator =>
+  new Migrator({
     db,
     provider: migrationProvider,
     // Our own names, so a database shared with another Kysely app does not mix histories.
@@ -18,6 +18,14 @@ export async function migrateToLatest(db: Kysely<Database>, schema: string | und
     migrationLockTableName: 'batchgate_migration_lock',
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
+
+/** The migrations not applied yet, by name (`batchgate migrate` reports them). */
+export async function pendingMigrations(db: Kysely<Database>, schema: string | undefined): Promise<string[]> {
+  return (await migratorOf(db, schema).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+export async function migrateToLatest(db: Kysely<Database>, schema: string | undefined): Promise<void> {
+  const migrator = migratorOf(db, schema);
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;

@@ -5,12 +5,12 @@
  * is the same code, `createStore`). It says which migrations it applied.
  */
 import { join } from 'node:path';
-import { Migrator, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { ConfigError } from '../../config/load.js';
 import { redactUrl } from '../../config/redact.js';
 import type { GatewayConfig } from '../../config/types.js';
 import { createStore } from '../../store/create-store.js';
-import { migrationProvider } from '../../store/migrations/index.js';
+import { pendingMigrations } from '../../store/migrate.js';
 import { openPostgres } from '../../store/postgres.js';
 import type { Database } from '../../store/schema.js';
 import { openSqlite } from '../../store/sqlite.js';
@@ -27,25 +27,14 @@ const describeStore = (config: GatewayConfig): string =>
     ? `sqlite ${join(config.dataDir, 'batchgate.db')}`
     : `postgres ${redactUrl(config.databaseUrl)}${config.databaseSchema === null ? '' : ` (schema ${config.databaseSchema})`}`;
 
-/**
- * The migrations not yet applied, read before `createStore` applies them. It reads the same
- * bookkeeping table as `store/migrate.ts` (`batchgate_migration`); it only reports, so were the
- * two ever to disagree the report would be wrong, never the database.
- */
-async function pendingMigrations(config: GatewayConfig): Promise<string[]> {
+/** The migrations not yet applied, read before `createStore` applies them. */
+async function pendingOf(config: GatewayConfig): Promise<string[]> {
   const { db, schema }: { db: Kysely<Database>; schema: string | undefined } =
     config.databaseUrl === null
       ? { db: openSqlite(config.dataDir), schema: undefined }
       : await openPostgres(config.databaseUrl, config.databaseSchema ?? undefined);
   try {
-    const migrator = new Migrator({
-      db,
-      provider: migrationProvider,
-      migrationTableName: 'batchgate_migration',
-      migrationLockTableName: 'batchgate_migration_lock',
-      ...(schema === undefined ? {} : { migrationTableSchema: schema }),
-    });
-    return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+    return await pendingMigrations(db, schema);
   } finally {
     await db.destroy();
   }
@@ -61,7 +50,7 @@ export async function runMigrate(flags: MigrateFlags): Promise<ExitCode> {
   }
   const store = describeStore(config);
   try {
-    const pending = await pendingMigrations(config);
+    const pending = await pendingOf(config);
     await (await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: config.databaseSchema ?? undefined })).close();
     if (flags.json === true) printJson({ store, applied: pending });
     else if (pending.length === 0) say(`${store}: already up to date`);

@@ -6,13 +6,13 @@
  * only `sendRequest` (and `probe`) reach the deployment.
  */
 import { GatewayError } from '../../errors/gateway-error.js';
-import type { Deployment } from '../deployment.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionRecord, type ExecutionRepository } from '../ports/executions.js';
 import { NO_LIMITS, type ProviderAdapter, type ProviderCapabilities, type ProviderRegistry, type UpstreamBatch } from '../ports/provider-adapter.js';
 import { blobFiles, keptInputKey, safeKeyPart } from '../files/blob-files.js';
 import { toUpstreamBatch } from './execution-object.js';
+import { wrapRegistry } from '../deployments/wrapped-registry.js';
 import { executesInGateway } from './execution-mode.js';
 import { completionWindowMs } from './completion-window.js';
 
@@ -129,19 +129,5 @@ export function createExecutedAdapter(inner: ProviderAdapter, deps: ExecutedAdap
 }
 
 /** The registry with every gateway-executed deployment's adapter wrapped; other adapters unchanged. */
-export function withGatewayExecution(registry: ProviderRegistry, deps: ExecutedAdapterDeps): ProviderRegistry {
-  const wrapped = new WeakMap<ProviderAdapter, ProviderAdapter>();
-  return {
-    kinds: registry.kinds,
-    adapterFor: (d: Deployment) => {
-      const inner = registry.adapterFor(d);
-      if (!executesInGateway(d)) return inner;
-      let adapter = wrapped.get(inner);
-      if (adapter === undefined) {
-        adapter = createExecutedAdapter(inner, deps);
-        wrapped.set(inner, adapter);
-      }
-      return adapter;
-    },
-  };
-}
+export const withGatewayExecution = (registry: ProviderRegistry, deps: ExecutedAdapterDeps): ProviderRegistry =>
+  wrapRegistry(registry, (_inner, d) => executesInGateway(d), (inner) => createExecutedAdapter(inner, deps));

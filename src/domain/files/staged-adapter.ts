@@ -6,11 +6,11 @@
  * other call goes to the upstream. Gateway-executed deployments have their own wrapper
  * (`executor/executed-adapter.ts`) and are left alone here.
  */
-import type { Deployment } from '../deployment.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { ProviderAdapter, ProviderRegistry } from '../ports/provider-adapter.js';
 import { blobFiles, keptInputKey } from './blob-files.js';
+import { forwarding, wrapRegistry } from '../deployments/wrapped-registry.js';
 
 export interface StagedAdapterDeps {
   readonly blobs: BlobStore;
@@ -21,23 +21,12 @@ const STAGED_PREFIX = 'staged/';
 export const stagedBlobKey = (fileLabel: string, deploymentId: string): string => keptInputKey(STAGED_PREFIX, fileLabel, deploymentId);
 const isStaged = (ref: string): boolean => ref.startsWith(STAGED_PREFIX);
 
-export function withGatewayStaging(registry: ProviderRegistry, deps: StagedAdapterDeps): ProviderRegistry {
-  const wrapped = new WeakMap<ProviderAdapter, ProviderAdapter>();
-  return {
-    kinds: registry.kinds,
-    adapterFor: (deployment: Deployment): ProviderAdapter => {
-      const inner = registry.adapterFor(deployment);
-      const { fileStaging, batchExecution } = inner.capabilities;
-      if (fileStaging !== 'gateway' || batchExecution !== 'native') return inner;
-      let adapter = wrapped.get(inner);
-      if (adapter === undefined) {
-        adapter = createStagedAdapter(inner, deps);
-        wrapped.set(inner, adapter);
-      }
-      return adapter;
-    },
-  };
-}
+export const withGatewayStaging = (registry: ProviderRegistry, deps: StagedAdapterDeps): ProviderRegistry =>
+  wrapRegistry(
+    registry,
+    ({ capabilities }) => capabilities.fileStaging === 'gateway' && capabilities.batchExecution === 'native',
+    (inner) => createStagedAdapter(inner, deps),
+  );
 
 function createStagedAdapter(inner: ProviderAdapter, deps: StagedAdapterDeps): ProviderAdapter {
   const { deployment } = inner;
@@ -47,18 +36,8 @@ function createStagedAdapter(inner: ProviderAdapter, deps: StagedAdapterDeps): P
     return ref;
   };
 
-  // Every method delegated by name: an adapter may be a class instance, whose methods a spread would lose.
   return {
-    deployment,
-    capabilities: inner.capabilities,
-    encodeInputLine: (line, lineNo) => inner.encodeInputLine(line, lineNo),
-    probe: (opts) => inner.probe(opts),
-    retrieveBatch: (ref, opts) => inner.retrieveBatch(ref, opts),
-    cancelBatch: (ref, opts) => inner.cancelBatch(ref, opts),
-    listBatchesSince: (since, opts) => inner.listBatchesSince(since, opts),
-    openResults: (ref, opts) => inner.openResults(ref, opts),
-    sendRequest: (request, opts) => inner.sendRequest(request, opts),
-
+    ...forwarding(inner),
     uploadFile: (input, opts) => files.upload(input, opts),
     retrieveFile: (ref) => files.retrieve(staged(ref)),
     openFileContent: (ref, opts) => files.open(staged(ref), opts),

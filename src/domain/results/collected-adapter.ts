@@ -14,13 +14,13 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BatchStatus, BatchUsage } from '../../contracts/openai.js';
 import { UpstreamError } from '../../errors/upstream-error.js';
-import type { Deployment } from '../deployment.js';
 import { BlobNotFoundError, type BlobStore } from '../ports/blob-store.js';
 import { toSeconds, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { ProviderAdapter, ProviderRegistry, UpstreamBatch, UpstreamFile } from '../ports/provider-adapter.js';
 import type { Store } from '../ports/store.js';
 import { collectResults, type CollectedSummary } from './collect-results.js';
+import { forwarding, wrapRegistry } from '../deployments/wrapped-registry.js';
 
 export interface CollectedAdapterDeps {
   readonly store: Pick<Store, 'batches' | 'lineKeys'>;
@@ -64,22 +64,8 @@ async function readSummary(blobs: BlobStore, key: string, signal: AbortSignal): 
   }
 }
 
-export function withCollectedResults(registry: ProviderRegistry, deps: CollectedAdapterDeps): ProviderRegistry {
-  const wrapped = new WeakMap<ProviderAdapter, ProviderAdapter>();
-  return {
-    kinds: registry.kinds,
-    adapterFor: (deployment: Deployment): ProviderAdapter => {
-      const inner = registry.adapterFor(deployment);
-      if (inner.capabilities.lineFormat !== 'native') return inner;
-      let adapter = wrapped.get(inner);
-      if (adapter === undefined) {
-        adapter = createCollectedAdapter(inner, deps);
-        wrapped.set(inner, adapter);
-      }
-      return adapter;
-    },
-  };
-}
+export const withCollectedResults = (registry: ProviderRegistry, deps: CollectedAdapterDeps): ProviderRegistry =>
+  wrapRegistry(registry, ({ capabilities }) => capabilities.lineFormat === 'native', (inner) => createCollectedAdapter(inner, deps));
 
 function createCollectedAdapter(inner: ProviderAdapter, deps: CollectedAdapterDeps): ProviderAdapter {
   const { deployment } = inner;
@@ -165,17 +151,8 @@ function createCollectedAdapter(inner: ProviderAdapter, deps: CollectedAdapterDe
     label: null,
   });
 
-  // Every method delegated by name: an adapter may be a class instance, whose methods a spread would lose.
   return {
-    deployment,
-    capabilities: inner.capabilities,
-    encodeInputLine: (line, lineNo) => inner.encodeInputLine(line, lineNo),
-    uploadFile: (input, opts) => inner.uploadFile(input, opts),
-    probe: (opts) => inner.probe(opts),
-    createBatch: (input, opts) => inner.createBatch(input, opts),
-    openResults: (ref, opts) => inner.openResults(ref, opts),
-    listFilesSince: (since, opts) => inner.listFilesSince(since, opts),
-    sendRequest: (request, opts) => inner.sendRequest(request, opts),
+    ...forwarding(inner),
     retrieveBatch: async (ref, opts) => settle(ref, await inner.retrieveBatch(ref, opts), opts.signal),
     cancelBatch: async (ref, opts) => settle(ref, await inner.cancelBatch(ref, opts), opts.signal),
     // The reconciler adopts what it lists: a finished batch is adopted as still finishing, and the
