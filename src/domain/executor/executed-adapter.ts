@@ -10,7 +10,7 @@ import type { BlobStore } from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionRecord, type ExecutionRepository } from '../ports/executions.js';
 import { NO_LIMITS, type ProviderAdapter, type ProviderCapabilities, type ProviderRegistry, type UpstreamBatch } from '../ports/provider-adapter.js';
-import { blobFiles, keptInputKey, safeKeyPart } from '../files/blob-files.js';
+import { blobFiles, safeKeyPart } from '../files/blob-files.js';
 import { toUpstreamBatch } from './execution-object.js';
 import { wrapRegistry } from '../deployments/wrapped-registry.js';
 import { executesInGateway } from './execution-mode.js';
@@ -36,7 +36,6 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
 });
 
 const INPUT_PREFIX = 'inputs/';
-export const inputBlobKey = (fileLabel: string, deploymentId: string): string => keptInputKey(INPUT_PREFIX, fileLabel, deploymentId);
 export const outputBlobKey = (batchId: string, kind: 'output' | 'errors'): string => `outputs/${safeKeyPart(batchId)}/${kind}.jsonl`;
 
 export function createExecutedAdapter(inner: ProviderAdapter, deps: ExecutedAdapterDeps): ProviderAdapter {

@@ -14,7 +14,7 @@ import type { CallOptions, UpstreamContent, UpstreamFile, UploadFileInput } from
 export const safeKeyPart = (part: string): string => part.replace(/[^A-Za-z0-9_-]/g, '_');
 
 /** `<prefix><gateway file id>/<deployment>.jsonl`: the file id is the copy's label. */
-export const keptInputKey = (prefix: string, fileLabel: string, deploymentId: string): string =>
+const keptInputKey = (prefix: string, fileLabel: string, deploymentId: string): string =>
   `${prefix}${safeKeyPart(fileLabel)}/${safeKeyPart(deploymentId)}.jsonl`;
 
 /** Listing for the reconciler is bounded, as every adapter's is. */

@@ -9,7 +9,7 @@
 import type { BlobStore } from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { ProviderAdapter, ProviderRegistry } from '../ports/provider-adapter.js';
-import { blobFiles, keptInputKey } from './blob-files.js';
+import { blobFiles } from './blob-files.js';
 import { forwarding, wrapRegistry } from '../deployments/wrapped-registry.js';
 
 export interface StagedAdapterDeps {
@@ -18,7 +18,6 @@ export interface StagedAdapterDeps {
 }
 
 const STAGED_PREFIX = 'staged/';
-export const stagedBlobKey = (fileLabel: string, deploymentId: string): string => keptInputKey(STAGED_PREFIX, fileLabel, deploymentId);
 const isStaged = (ref: string): boolean => ref.startsWith(STAGED_PREFIX);
 
 export const withGatewayStaging = (registry: ProviderRegistry, deps: StagedAdapterDeps): ProviderRegistry =>
