@@ -78,7 +78,7 @@ general_settings:
   max_batch_file_size_mb: 1000
 `,
   );
-  const child = spawn(process.execPath, [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/cli/main.js'), 'serve', '--config', config, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data')], {
+  const child = spawn(process.execPath, [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/bin/batchgate.js'), 'serve', '--config', config, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   // GATEWAY_LOG=<file>: the gateway's stdout (with NODE_ARGS=--trace-gc, its GC events) kept there.

@@ -5,7 +5,7 @@
  *   GET /v1/batches?limit=20
  * at concurrency 1, 16 and 64, for
  *   direct      the fake upstream (`bench/fake-upstream.mjs`) called straight,
- *   batchgate   the built gateway (`dist/cli/main.js serve`, embedded SQLite, one `openai/`
+ *   batchgate   the built gateway (`dist/bin/batchgate.js serve`, embedded SQLite, one `openai/`
  *               deployment whose api_base is the fake; default freshness, 2 s: a retrieve is
  *               answered from the store),
  *   bg-warn     the same with `--log-level warn` (the default, info, writes two log lines per

@@ -1,14 +1,14 @@
 /**
- * Runs the built `batchgate` binary (`node dist/cli/main.js`) as a separate process, exactly as
+ * Runs the built `batchgate` binary (`node dist/bin/batchgate.js`) as a separate process, exactly as
  * users do, against a gateway the test runs in process. Processes are spawned asynchronously:
  * a synchronous spawn would block the event loop the in-process gateway answers on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../helpers/gateway.js';
+import { BATCHGATE_BIN, REPO_ROOT } from '../helpers/gateway.js';
 
-export const CLI = join(REPO_ROOT, 'dist/cli/main.js');
+export const CLI = BATCHGATE_BIN;
 
 export const MASTER_KEY = 'sk-master-cli-0123456789';
 

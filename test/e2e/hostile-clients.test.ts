@@ -1,5 +1,5 @@
 /**
- * Hostile clients against a real gateway process (`node dist/cli/main.js`, not `inject`): more
+ * Hostile clients against a real gateway process (`node dist/bin/batchgate.js`, not `inject`): more
  * than a hundred malformed, truncated, aborted, stalled and otherwise bad requests, generated from
  * tables and sent over raw sockets. After every single one the suite checks what must always hold:
  * - the process is alive and `GET /health/liveliness` answers 200;

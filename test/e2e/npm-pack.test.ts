@@ -1,7 +1,8 @@
 /**
  * `npm pack` produces a package that installs and runs on its own (issue 12): the tarball holds
- * the built gateway and the examples but no sources or tests, installs into an empty project from
- * the npm cache, and its `batchgate` bin serves the quick-start config from there. The native
+ * the built gateway and the examples but no sources or tests, installs into an empty project (from
+ * the npm cache where it can: `npm ci` caches tarballs but not the registry's package documents,
+ * which resolving a bare tarball's ranges needs, so a fresh machine asks the registry), and its `batchgate` bin serves the quick-start config from there. The native
  * SQLite binding is copied from this checkout rather than compiled again (same version, same Node):
  * what is under test is our package, not better-sqlite3's build. Needs `npm run build` first.
  */
@@ -24,7 +25,7 @@ beforeAll(async () => {
   app = join(dir.path, 'app');
   await mkdir(app);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
-  await run('npm', ['install', join(dir.path, packed!.filename), '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app });
+  await run('npm', ['install', join(dir.path, packed!.filename), '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app });
   const binding = join('better-sqlite3', 'build', 'Release');
   await mkdir(join(app, 'node_modules', binding), { recursive: true });
   await copyFile(join(REPO_ROOT, 'node_modules', binding, 'better_sqlite3.node'), join(app, 'node_modules', binding, 'better_sqlite3.node'));
@@ -38,7 +39,7 @@ afterAll(async () => {
 describe('the packed package', () => {
   it('holds the build, the examples and the docs, and no sources or tests', () => {
     const files = (globalThis as { packedFiles?: string[] }).packedFiles ?? [];
-    expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('dist/bin/batchgate.js');
     expect(files).toContain('examples/quickstart.yaml');
     expect(files).toContain('README.md');
     expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('bench/'))).toBe(false);

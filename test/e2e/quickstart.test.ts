@@ -39,4 +39,15 @@ describe('the offline quick start', () => {
     expect(output.map((l) => (JSON.parse(l) as { custom_id: string }).custom_id).sort()).toEqual(['request-1', 'request-2', 'request-3']);
     expect(output[0]).toContain('Hello from batchgate!');
   });
+
+  it('serves the console from the bundled bin (its assets are found from dist/bin)', async () => {
+    const index = await fetch(`${gateway.url}/ui/`);
+    expect(index.status, gateway.output()).toBe(200);
+    const html = await index.text();
+    const script = /<script[^>]+src="([^"]+)"/.exec(html)?.[1];
+    expect(script).toMatch(/^assets\//);
+    const asset = await fetch(`${gateway.url}/ui/${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * The seed flow, end to end: the gateway runs as its own process (`node dist/cli/main.js`), the
+ * The seed flow, end to end: the gateway runs as its own process (`node dist/bin/batchgate.js`), the
  * official `openai` client talks to it, and fake OpenAI and Azure upstreams on 127.0.0.1 follow
  * `reference/wire.md`. Upload → create → retrieve until completed → content → list → cancel.
  */

@@ -1,6 +1,6 @@
 /**
  * Starts batchgate for tests: in process (composition root + a real listener on 127.0.0.1) or as
- * a separate `node dist/cli/main.js` process, exactly as users run it. Both clean up after
+ * a separate `node dist/bin/batchgate.js` process (the package's bin), exactly as users run it. Both clean up after
  * themselves.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,6 +13,9 @@ import type { Clock } from '../../src/domain/ports/clock.js';
 import { composeGateway, type Gateway } from '../../src/server/compose.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+/** The built command line as installed (`bin` in package.json, bundled by `npm run build`). */
+export const BATCHGATE_BIN = join(REPO_ROOT, 'dist/bin/batchgate.js');
 
 export interface TempDir {
   readonly path: string;
@@ -103,7 +106,7 @@ export interface SpawnOptions {
 export async function spawnGateway(options: SpawnOptions): Promise<SpawnedGateway> {
   const args = [
     ...(options.nodeArgs ?? []),
-    join(REPO_ROOT, 'dist/cli/main.js'),
+    BATCHGATE_BIN,
     'serve',
     ...(options.configPath === undefined ? [] : ['--config', options.configPath]),
     '--port',
@@ -163,7 +166,7 @@ export interface SpawnedWorker {
 
 /** Starts `batchgate worker` (the lifecycle worker alone, no HTTP) and waits until it runs. */
 export async function spawnWorker(options: { readonly configPath: string; readonly dataDir: string; readonly env?: Record<string, string> }): Promise<SpawnedWorker> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'worker', '--config', options.configPath, '--data-dir', options.dataDir], {
+  const child = spawn(process.execPath, [BATCHGATE_BIN, 'worker', '--config', options.configPath, '--data-dir', options.dataDir], {
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

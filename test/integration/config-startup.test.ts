@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream.js';
-import { REPO_ROOT, spawnGateway, tempDir, type TempDir } from '../helpers/gateway.js';
+import { BATCHGATE_BIN, REPO_ROOT, spawnGateway, tempDir, type TempDir } from '../helpers/gateway.js';
 import { bodyOf, idOf, jsonl, WireClient } from '../conformance/wire-client.js';
 
 const UPSTREAM_KEY = 'sk-upstream-config-startup-0123456789';
@@ -27,7 +27,7 @@ const runToExit = (args: readonly string[], env: Record<string, string>, dataDir
   new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...args],
+      [BATCHGATE_BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...args],
       { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -186,7 +186,7 @@ describe('start-up stops on a bad configuration', () => {
     try {
       const { port } = taken.address() as AddressInfo;
       const path = await configFile('port-taken.yaml', mock);
-      const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--config', path, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir.path, 'data-port')], {
+      const child = spawn(process.execPath, [BATCHGATE_BIN, 'serve', '--config', path, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir.path, 'data-port')], {
         env: { PATH: process.env.PATH ?? '' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -212,7 +212,7 @@ describe('start-up stops on a bad configuration', () => {
 
   it('no master key logs a prominent warning that the gateway is open', async () => {
     const path = await configFile('open.yaml', mock);
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--config', path, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir.path, 'data-open')], {
+    const child = spawn(process.execPath, [BATCHGATE_BIN, 'serve', '--config', path, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir.path, 'data-open')], {
       env: { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

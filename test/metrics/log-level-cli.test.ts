@@ -9,7 +9,7 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream.js';
-import { REPO_ROOT, tempDir, type TempDir } from '../helpers/gateway.js';
+import { BATCHGATE_BIN, REPO_ROOT, tempDir, type TempDir } from '../helpers/gateway.js';
 
 const MASTER_KEY = 'sk-master-log-level-0123456789';
 const UPSTREAM_KEY = 'sk-upstream-log-level-0123456789';
@@ -61,7 +61,7 @@ const runAndCollect = async (args: readonly string[], env: Record<string, string
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--config', configPath, '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir.path, `data-${port}`), ...args],
+    [BATCHGATE_BIN, 'serve', '--config', configPath, '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir.path, `data-${port}`), ...args],
     { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let text = '';
@@ -130,7 +130,7 @@ describe('log level flags', () => {
   });
 
   it('a bad --log-level stops start-up naming the flag', async () => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'serve', '--config', configPath, '--log-level', 'loud', '--data-dir', join(dir.path, 'bad')], {
+    const child = spawn(process.execPath, [BATCHGATE_BIN, 'serve', '--config', configPath, '--log-level', 'loud', '--data-dir', join(dir.path, 'bad')], {
       env: { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

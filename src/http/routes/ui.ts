@@ -63,12 +63,13 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Where the built console is: next to the compiled server (`dist/http/routes` → `dist/ui`), or,
- * when the server runs from its TypeScript sources (tests), in the repository's `dist/ui`.
+ * Where the built console is: next to the bundled command line (`dist/bin` → `dist/ui`), next to
+ * the compiled server (`dist/http/routes` → `dist/ui`), or, when the server runs from its
+ * TypeScript sources (tests), in the repository's `dist/ui`.
  */
 export const defaultUiDir = (): string => {
   const here = import.meta.dirname;
-  const candidates = [resolve(here, '../../ui'), resolve(here, '../../../dist/ui')];
+  const candidates = [resolve(here, '../ui'), resolve(here, '../../ui'), resolve(here, '../../../dist/ui')];
   return candidates.find((dir) => existsSync(join(dir, 'manifest.json'))) ?? candidates[0]!;
 };
 
