@@ -114,7 +114,8 @@ export async function startFake(nodeArgs = []) {
 }
 
 /**
- * Starts the built gateway (`dist/bin/batchgate.js serve`) with this config text in a fresh temp
+ * Starts the built gateway (`dist/bin/batchgate.js serve`, or BG_ENTRY, e.g. the unbundled
+ * `dist/cli/main.js` for a profile with file names) with this config text in a fresh temp
  * folder (embedded SQLite under it). Its log goes to a file there, not through a pipe into the
  * bench process, which is also the load generator. Resolves to `{url, child, dir, log}`.
  */
@@ -127,7 +128,7 @@ export async function startGateway(configText, { nodeArgs = [], logLevel, tag = 
   // A port chosen here rather than `--port 0`: with a quieter --log-level the "listening" line
   // is not written, so readiness is the liveliness route.
   const port = await freePort();
-  const args = [...nodeArgs, join(ROOT, 'dist/bin/batchgate.js'), 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'data')];
+  const args = [...nodeArgs, resolve(ROOT, process.env.BG_ENTRY ?? 'dist/bin/batchgate.js'), 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'data')];
   if (logLevel) args.push('--log-level', logLevel);
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', fd, fd], cwd: dir }));
   closeSync(fd);

@@ -6,14 +6,30 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+/**
+ * CSPRNG bytes drawn 4 KB at a time: a gateway-executed batch mints an id per line, and one
+ * `randomBytes` call per id was a tenth of the executor's own time (bench/RESULTS.md). Each byte
+ * is used once and the pool is refilled when spent, so the ids are as unpredictable as before.
+ */
+const POOL_BYTES = 4096;
+let pool = randomBytes(POOL_BYTES);
+let poolAt = 0;
+
+const nextRandomByte = (): number => {
+  if (poolAt === POOL_BYTES) {
+    pool = randomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  return pool[poolAt++]!;
+};
+
 /** Uniformly random base62 text from a CSPRNG; also used for virtual keys. */
 export const randomBase62 = (length: number): string => {
   // 248 is the largest multiple of 62 below 256: rejecting bytes above it keeps the draw uniform.
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && out.length < length) out += ALPHABET[byte % 62];
-    }
+    const byte = nextRandomByte();
+    if (byte < 248) out += ALPHABET[byte % 62];
   }
   return out;
 };

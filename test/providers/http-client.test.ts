@@ -2,6 +2,7 @@
  * The shared HTTP client at the edges the fakes do not reach on their own: odd bodies, capped
  * error bodies, broken streams, and errors raised by the request body itself.
  */
+import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -102,6 +103,11 @@ describe('HTTP client against a misbehaving server', () => {
           }
         }, 100);
         res.on('close', () => clearInterval(timer));
+      } else if (req.url === '/slow-headers') {
+        const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 1000);
+        res.on('close', () => clearTimeout(timer));
+      } else if (req.url === '/json') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       } else if (req.url === '/stalled-stream') {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.write('first chunk');
@@ -170,5 +176,30 @@ describe('HTTP client against a misbehaving server', () => {
       for await (const chunk of response.body) void chunk;
     })().catch((e: unknown) => e);
     expect(error).toMatchObject({ message: 'client left' });
+  });
+
+  it('times out a call whose answer does not come within the budget, as a timeout', async () => {
+    const error = await upstreamErrorOf(() => client(200).json({ method: 'GET', url: `${base}/slow-headers`, headers: {}, ...opts() }));
+    expect(error).toMatchObject({ failure: 'timeout', deploymentId: 'dep-odd' });
+  });
+
+  it('gives the caller’s own reason when the caller aborts a call in flight', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('batch cancelled')), 50);
+    await expect(client().json({ method: 'GET', url: `${base}/slow-headers`, headers: {}, signal: controller.signal })).rejects.toThrow('batch cancelled');
+  });
+
+  it('leaves no listener on a long-lived caller signal once its calls are done', async () => {
+    // The executor sends every line of a chunk under one signal: a listener left per call would
+    // pile up by the thousand (and keep each call's state alive).
+    const controller = new AbortController();
+    const http = client(200);
+    for (let i = 0; i < 20; i++) await http.json({ method: 'GET', url: `${base}/json`, headers: {}, signal: controller.signal });
+    await upstreamErrorOf(() => http.json({ method: 'GET', url: `${base}/slow-headers`, headers: {}, signal: controller.signal }));
+    const response = await http.stream({ method: 'GET', url: `${base}/slow-stream`, headers: {}, signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort').length).toBe(1);
+    for await (const chunk of response.body) void chunk;
+    await new Promise((r) => setImmediate(r));
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
   });
 });

@@ -21,8 +21,24 @@ const FEMTO_DIGITS = 15;
 const FEMTO_PER_NANO = 1_000_000n;
 const SHORTEST_DECIMAL = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
 
+/**
+ * Prices already converted: a deployment has a handful, and the conversion (a regular expression
+ * and BigInt arithmetic) ran three times for every line of a gateway-executed batch. Bounded, as
+ * prices come from the config and the price table, never from clients.
+ */
+const femtoOfPrice = new Map<number, bigint>();
+const FEMTO_CACHE_SIZE = 1024;
+
 /** A non-negative price in USD, as an integer number of femto-dollars (rounded half-up). */
 export function toFemtoUsd(price: number): bigint {
+  const known = femtoOfPrice.get(price);
+  if (known !== undefined) return known;
+  const femto = femtoOf(price);
+  if (femtoOfPrice.size < FEMTO_CACHE_SIZE) femtoOfPrice.set(price, femto);
+  return femto;
+}
+
+function femtoOf(price: number): bigint {
   if (!Number.isFinite(price) || price <= 0) return 0n;
   const m = SHORTEST_DECIMAL.exec(String(price));
   if (!m) return BigInt(Math.round(price * 10 ** FEMTO_DIGITS));

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * CPU profile of the gateway executing one batch (issue 14, point 3: where the executor's time
+ * goes): the built gateway runs with `--cpu-prof` against `bench/fake-upstream.mjs`, executes a
+ * LINES-line chat batch (default 20,000), and is stopped; the profile's self time is then summed
+ * by function and by package and the top entries printed.
+ *
+ *   npm run build && node bench/profile-executor.mjs            # PROFILE_DIR=<dir> keeps the .cpuprofile
+ *   BG_ENTRY=dist/cli/main.js node bench/profile-executor.mjs   # unbundled: self time by source file
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { machine, sleep, startFake, startGateway, stop, tempDir } from './lib.mjs';
+
+const LINES = Number(process.env.LINES ?? 20_000);
+const PARALLEL = Number(process.env.PARALLEL ?? 32);
+const KEY = 'sk-bench';
+const profileDir = process.env.PROFILE_DIR ?? tempDir('exec-prof');
+
+console.log(machine().text());
+const fake = await startFake();
+const config = `model_list:
+  - model_name: bench-chat
+    litellm_params: { model: openai/gpt-4o-mini, api_base: "${fake.url}/v1", api_key: sk-upstream, max_parallel_requests: ${PARALLEL} }
+    model_info: { batch_execution: gateway }
+general_settings:
+  master_key: ${KEY}
+`;
+const gw = await startGateway(config, { tag: 'exec-prof', nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`], logLevel: process.env.BG_LOG_LEVEL });
+const auth = { authorization: `Bearer ${KEY}` };
+const jsonl = Array.from({ length: LINES }, (_, i) =>
+  JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'bench-chat', messages: [{ role: 'user', content: `request number ${i}: say hello` }], max_tokens: 16 } }),
+).join('\n');
+const form = new FormData();
+form.set('purpose', 'batch');
+form.set('file', new Blob([jsonl]), 'in.jsonl');
+const file = await (await fetch(`${gw.url}/v1/files`, { method: 'POST', headers: auth, body: form })).json();
+const t0 = performance.now();
+let batch = await (
+  await fetch(`${gw.url}/v1/batches`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }) })
+).json();
+while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+  await sleep(200);
+  batch = await (await fetch(`${gw.url}/v1/batches/${batch.id}`, { headers: auth })).json();
+}
+const seconds = (performance.now() - t0) / 1000;
+console.log(`${batch.status}: ${LINES} lines in ${seconds.toFixed(1)} s (${Math.round(LINES / seconds)} lines/s)`);
+await stop(gw.child);
+await stop(fake.child);
+
+const name = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+const profile = JSON.parse(readFileSync(join(profileDir, name), 'utf8'));
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+const dt = profile.timeDeltas;
+for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0));
+const byFn = new Map();
+const byPkg = new Map();
+const byFile = new Map();
+let total = 0;
+for (const [id, us] of self) {
+  const { callFrame: f } = byId.get(id);
+  total += us;
+  const path = f.url.replace(/^file:\/\//, '');
+  const where = path.includes('/node_modules/') ? path.replace(/.*node_modules\//, 'nm:') : path.replace(/.*\/dist\//, 'dist/');
+  const key = `${f.functionName || '(anonymous)'} ${where}:${f.lineNumber + 1}`;
+  byFn.set(key, (byFn.get(key) ?? 0) + us);
+  const pkg = where.startsWith('nm:') ? where.slice(3).split('/').slice(0, where.slice(3).startsWith('@') ? 2 : 1).join('/') : where === '' ? f.functionName || '(native)' : where.startsWith('node:') ? 'node:*' : 'batchgate';
+  byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + us);
+  if (pkg === 'batchgate') byFile.set(where, (byFile.get(where) ?? 0) + us);
+}
+const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`).join('\n');
+console.log(`\nself time by package (${(total / 1000).toFixed(0)} ms sampled):\n${top(byPkg, 15)}\n\nbatchgate's by file (BG_ENTRY=dist/cli/main.js names them):\n${top(byFile, 25)}\n\nby function:\n${top(byFn, Number(process.env.TOP ?? 40))}`);
+if (process.env.PROFILE_DIR) console.log(`\nprofile kept in ${join(profileDir, name)}`);
