@@ -8,8 +8,9 @@
  *   npm run build && node bench/profile-executor.mjs            # PROFILE_DIR=<dir> keeps the .cpuprofile
  *   BG_ENTRY=dist/cli/main.js node bench/profile-executor.mjs   # unbundled: self time by source file
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { summariseProfile } from './cpu-profile.mjs';
 import { machine, sleep, startFake, startGateway, stop, tempDir } from './lib.mjs';
 
 const LINES = Number(process.env.LINES ?? 20_000);
@@ -49,26 +50,5 @@ await stop(gw.child);
 await stop(fake.child);
 
 const name = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-const profile = JSON.parse(readFileSync(join(profileDir, name), 'utf8'));
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const self = new Map();
-const dt = profile.timeDeltas;
-for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0));
-const byFn = new Map();
-const byPkg = new Map();
-const byFile = new Map();
-let total = 0;
-for (const [id, us] of self) {
-  const { callFrame: f } = byId.get(id);
-  total += us;
-  const path = f.url.replace(/^file:\/\//, '');
-  const where = path.includes('/node_modules/') ? path.replace(/.*node_modules\//, 'nm:') : path.replace(/.*\/dist\//, 'dist/');
-  const key = `${f.functionName || '(anonymous)'} ${where}:${f.lineNumber + 1}`;
-  byFn.set(key, (byFn.get(key) ?? 0) + us);
-  const pkg = where.startsWith('nm:') ? where.slice(3).split('/').slice(0, where.slice(3).startsWith('@') ? 2 : 1).join('/') : where === '' ? f.functionName || '(native)' : where.startsWith('node:') ? 'node:*' : 'batchgate';
-  byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + us);
-  if (pkg === 'batchgate') byFile.set(where, (byFile.get(where) ?? 0) + us);
-}
-const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`).join('\n');
-console.log(`\nself time by package (${(total / 1000).toFixed(0)} ms sampled):\n${top(byPkg, 15)}\n\nbatchgate's by file (BG_ENTRY=dist/cli/main.js names them):\n${top(byFile, 25)}\n\nby function:\n${top(byFn, Number(process.env.TOP ?? 40))}`);
+console.log(`\n${summariseProfile(join(profileDir, name), Number(process.env.TOP ?? 40))}`);
 if (process.env.PROFILE_DIR) console.log(`\nprofile kept in ${join(profileDir, name)}`);

@@ -55,4 +55,14 @@ describe('DuplicateFinder', () => {
     for await (const r of finder.repeats(linesOf(ids))) repeats.push(r.lineNo);
     expect(repeats).toEqual([3, 5, 6]);
   });
+
+  it('needs no second pass for a full file of distinct ids at the line limit', () => {
+    // Each suspect costs a second read and parse of the whole file; sized at 16 bits per id, a
+    // 50,000-line file at a 50,000-line limit nearly always had one.
+    for (const [lines, prefix] of [[50_000, 'r'], [50_000, 'request-'], [200_000, 'custom-id-']] as const) {
+      const finder = new DuplicateFinder(lines);
+      for (let i = 0; i < lines; i++) finder.add(`${prefix}${i}`);
+      expect(finder.hasSuspects, `${lines} ids ${prefix}…`).toBe(false);
+    }
+  });
 });

@@ -22,7 +22,10 @@ const lineOfDepth = (depth: number): string => {
 const deepLine = (n: number): string =>
   `{"custom_id":"r1","method":"POST","url":"/v1/chat/completions","body":{"model":"m","x":${'['.repeat(n)}${']'.repeat(n)}}}`;
 
-const passThrough = { encodeInputLine: (line: unknown) => line } as unknown as ProviderAdapter;
+/** A native-format adapter, so every line takes the parsing path this suite guards. */
+const passThrough = { capabilities: { lineFormat: 'native' }, encodeInputLine: (line: unknown) => line } as unknown as ProviderAdapter;
+/** An OpenAI-format adapter: the model is spliced into the line's text, nothing is parsed. */
+const openaiFormat = { capabilities: { lineFormat: 'openai' }, encodeInputLine: (line: unknown) => line } as unknown as ProviderAdapter;
 
 const caught = (fn: () => unknown): unknown => {
   try {
@@ -99,6 +102,11 @@ describe('the rewrite of a managed upload cannot overflow', () => {
     expect((err as GatewayError).cause).toBeInstanceOf(RangeError);
   });
 
+  it('splicing the model into a deep line for an OpenAI-format upstream does not recurse either', () => {
+    const out = rewriteLine(deepLine(5000), 7, openaiFormat, 'upstream-model').toString('utf8');
+    expect(out).toBe(`${deepLine(5000).replace('"model":"m"', '"model":"upstream-model"')}\n`);
+  });
+
   it('the rewrite stream fails with that GatewayError, with the line number from splitLines', async () => {
     const ok = JSON.stringify({ custom_id: 'r0', method: 'POST', url: '/v1/chat/completions', body: { model: 'm' } });
     const source = Readable.from([Buffer.from(`${ok}\n\n${deepLine(5000)}\n`)]);
@@ -120,6 +128,7 @@ describe('the rewrite of a managed upload cannot overflow', () => {
 
   it('an adapter encoder that throws a GatewayError keeps its own error; any other error becomes typed', () => {
     const refusing = {
+      capabilities: { lineFormat: 'native' },
       encodeInputLine: () => {
         throw new GatewayError('invalid_request', 'custom_id too long for this upstream');
       },
@@ -129,6 +138,7 @@ describe('the rewrite of a managed upload cannot overflow', () => {
       message: 'custom_id too long for this upstream',
     });
     const broken = {
+      capabilities: { lineFormat: 'native' },
       encodeInputLine: () => {
         throw new TypeError('boom');
       },

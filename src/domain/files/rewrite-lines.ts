@@ -1,12 +1,15 @@
 /**
  * Produces one deployment's copy of a batch input: every line's `body.model` becomes that
  * deployment's upstream model (Azure, for one, requires its deployment name there), then the
- * adapter encodes the line in the upstream's own format. Streams line by line.
+ * adapter encodes the line in the upstream's own format. Streams line by line. For an
+ * OpenAI-format upstream the new model is spliced into the line's text (`body-model-span.ts`);
+ * other formats, and lines the scanner leaves to a parser, are parsed and re-serialised.
  */
 import { Readable } from 'node:stream';
 import type { BatchInputLine } from '../../contracts/openai.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { ProviderAdapter } from '../ports/provider-adapter.js';
+import { bodyModelSpan } from '../lines/body-model-span.js';
 import { splitLines } from '../lines/split-lines.js';
 
 /** `*` stands for "whatever the client named" (the default deployment serves any model). */
@@ -19,6 +22,11 @@ export const rewritesModel = (upstreamModel: string): boolean => upstreamModel !
  * instead of an untyped error that would surface as a 500.
  */
 export function rewriteLine(text: string, lineNo: number, adapter: ProviderAdapter, model: string | null): Buffer {
+  // An OpenAI-format upstream takes the line as it is: only the model changes, spliced in.
+  if (model !== null && adapter.capabilities.lineFormat === 'openai') {
+    const span = bodyModelSpan(text);
+    if (span !== null) return Buffer.from(`${text.slice(0, span.start)}${JSON.stringify(model)}${text.slice(span.end)}\n`);
+  }
   try {
     const line = JSON.parse(text) as BatchInputLine;
     const body = model === null ? line.body : { ...line.body, model };

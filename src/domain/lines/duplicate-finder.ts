@@ -6,12 +6,14 @@
  * suspects — nearly all of them — are done in one pass. Otherwise a second pass over the file counts
  * the suspects exactly and names the first line that repeats one.
  *
- * Sized for the configured line limit at 16 bits and 8 hashes per id, the filter's false-positive
- * rate is about 0.05%: a 50,000-line file costs 100 KB and has a couple of dozen suspects at most.
+ * Sized for the configured line limit at 32 bits and 16 hashes per id, the filter's false-positive
+ * rate is below 1 in 2 million even when full: a 50,000-line file costs 200 KB and almost never has
+ * a suspect. (At 16 bits and 8 hashes, 0.05% when full, a file at the line limit nearly always had
+ * a few, and each cost a second read and parse of the whole file: bench/RESULTS.md, uploads.)
  */
 
-const BITS_PER_ID = 16;
-const HASHES = 8;
+const BITS_PER_ID = 32;
+const HASHES = 16;
 /** Suspects kept at most; past it the file is far over the filter's size, and every id is verified. */
 const MAX_SUSPECTS = 10_000;
 
