@@ -51,6 +51,9 @@ const freePort = (): Promise<number> =>
 interface LogLine {
   readonly level: number;
   readonly msg?: string;
+  readonly req?: { readonly method?: string; readonly url?: string };
+  readonly res?: { readonly statusCode?: number };
+  readonly responseTime?: number;
 }
 
 /**
@@ -109,9 +112,20 @@ describe('log level flags', () => {
     expect(lines.filter((l) => l.level === WARN && l.msg?.includes('router_settings.redis_host'))).toHaveLength(1);
   });
 
+  it('logs one line per request at info, with its method, URL, status and time', async () => {
+    const { lines } = await runAndCollect([]);
+    const files = lines.filter((l) => l.req?.url === '/v1/files');
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatchObject({ level: INFO, msg: 'request completed', req: { method: 'GET' }, res: { statusCode: 200 } });
+    expect(files[0]!.responseTime).toBeGreaterThan(0);
+    expect(lines.some((l) => l.msg === 'incoming request')).toBe(false);
+  });
+
   it('--detailed_debug logs at debug, and the keys sent stay out of the log', async () => {
     const { lines, text } = await runAndCollect(['--detailed_debug']);
     expect(levels(lines).has(DEBUG)).toBe(true);
+    // The incoming line is back at debug, to find a request that never finishes.
+    expect(lines.filter((l) => l.req?.url === '/v1/files').map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
     expect(text).not.toContain(MASTER_KEY);
     expect(text).not.toContain(UPSTREAM_KEY);
   });
