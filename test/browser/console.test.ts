@@ -13,10 +13,11 @@ import type OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeChat, type FakeChat } from '../fakes/fake-chat.js';
-import { startGateway, type InProcessGateway } from '../helpers/gateway.js';
+import type { FakeChat } from '../fakes/fake-chat.js';
+import type { InProcessGateway } from '../helpers/gateway.js';
 import { chatLines, client, submit, waitFor } from '../integration/executor-support.js';
 import { chromiumForTests, launchChromium } from './chromium.js';
+import { adminCall, startConsoleWorld } from './console-fixture.js';
 import { renderStats, screenshotBoth, VIEWPORTS } from './screenshots.js';
 
 // Code run in the page is passed to `evaluate` as a string: this file is typed for Node, not the DOM.
@@ -24,36 +25,8 @@ const MASTER = 'sk-master-console';
 const browserFound = chromiumForTests();
 if (!browserFound.available) console.warn(`skipping the browser tests: ${browserFound.reason}`);
 
-const yamlFor = (chatUrl: string): string => `
-model_list:
-  - model_name: demo
-    litellm_params:
-      model: openai/gpt-4o-mini
-      mock_response: "Hello from batchgate!"
-      input_cost_per_token: 0.000002
-      output_cost_per_token: 0.000008
-  - model_name: slow
-    litellm_params:
-      model: openai/llama-3-8b
-      api_base: ${chatUrl}
-      api_key: sk-upstream
-      max_parallel_requests: 1
-      input_cost_per_token: 0.000001
-      output_cost_per_token: 0.000001
-    model_info:
-      batch_execution: gateway
-general_settings:
-  master_key: ${MASTER}
-  executor_chunk_lines: 5
-  batch_poll_min_interval_seconds: 0.5
-  proxy_batch_polling_interval: 1
-`;
 
-const admin = async (gw: InProcessGateway, path: string, body: unknown): Promise<Record<string, unknown>> => {
-  const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status, await res.clone().text()).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
-};
+const admin = (gw: InProcessGateway, path: string, body: unknown): Promise<Record<string, unknown>> => adminCall(gw, MASTER, path, body);
 
 describe('renderStats (the non-blank check)', () => {
   it('calls a one-colour image blank and a drawn one not', () => {
@@ -82,17 +55,7 @@ describe.skipIf(!browserFound.available)('the console in Chromium', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    chat = await startFakeChat({ latency: 120 });
-    gw = await startGateway({ yaml: yamlFor(chat.url), worker: true });
-    await admin(gw, '/team/new', { team_id: 'research', team_alias: 'Research' });
-    keyA = (await admin(gw, '/key/generate', { key_alias: 'alice', team_id: 'research' })).key as string;
-    const keyTeammate = (await admin(gw, '/key/generate', { key_alias: 'bob', team_id: 'research' })).key as string;
-    const keyOther = (await admin(gw, '/key/generate', { key_alias: 'carol' })).key as string;
-    ownBatch = await submit(client(gw.url, keyA), chatLines(3, 'demo'), 'demo');
-    teammateBatch = await submit(client(gw.url, keyTeammate), chatLines(2, 'demo'), 'demo');
-    otherBatch = await submit(client(gw.url, keyOther), chatLines(2, 'demo'), 'demo');
-    for (const b of [ownBatch, teammateBatch]) await waitFor(client(gw.url, MASTER), b.id);
-    await waitFor(client(gw.url, MASTER), otherBatch.id);
+    ({ chat, gw, keyA, ownBatch, teammateBatch, otherBatch } = await startConsoleWorld(MASTER, ['alice', 'bob', 'carol']));
 
     browser = await launchChromium((browserFound as { path: string }).path);
     context = await browser.newContext({ viewport: VIEWPORTS.desktop, acceptDownloads: true });

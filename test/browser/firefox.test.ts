@@ -31,10 +31,11 @@ import { join } from 'node:path';
 import type OpenAI from 'openai';
 import type { Browser, BrowserContext, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startFakeChat, type FakeChat } from '../fakes/fake-chat.js';
-import { startGateway, type InProcessGateway } from '../helpers/gateway.js';
+import type { FakeChat } from '../fakes/fake-chat.js';
+import type { InProcessGateway } from '../helpers/gateway.js';
 import { chatLines, client, submit, waitFor } from '../integration/executor-support.js';
 import { firefoxForTests, launchFirefox } from './firefox.js';
+import { adminCall, startConsoleWorld } from './console-fixture.js';
 import { renderStats, SCREENSHOT_DIR, VIEWPORTS } from './screenshots.js';
 
 // Code run in the page is a string: this file is typed for Node, not the DOM.
@@ -42,36 +43,8 @@ const MASTER = 'sk-master-firefox';
 const found = firefoxForTests();
 if (!found.available) console.warn(`skipping the Firefox tests: ${found.reason}`);
 
-const yamlFor = (chatUrl: string): string => `
-model_list:
-  - model_name: demo
-    litellm_params:
-      model: openai/gpt-4o-mini
-      mock_response: "Hello from batchgate!"
-      input_cost_per_token: 0.000002
-      output_cost_per_token: 0.000008
-  - model_name: slow
-    litellm_params:
-      model: openai/llama-3-8b
-      api_base: ${chatUrl}
-      api_key: sk-upstream
-      max_parallel_requests: 1
-      input_cost_per_token: 0.000001
-      output_cost_per_token: 0.000001
-    model_info:
-      batch_execution: gateway
-general_settings:
-  master_key: ${MASTER}
-  executor_chunk_lines: 5
-  batch_poll_min_interval_seconds: 0.5
-  proxy_batch_polling_interval: 1
-`;
 
-const admin = async (gw: InProcessGateway, path: string, body: unknown): Promise<Record<string, unknown>> => {
-  const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status, await res.clone().text()).toBe(200);
-  return (await res.json()) as Record<string, unknown>;
-};
+const admin = (gw: InProcessGateway, path: string, body: unknown): Promise<Record<string, unknown>> => adminCall(gw, MASTER, path, body);
 
 const js = (value: unknown): string => JSON.stringify(value);
 
@@ -175,16 +148,7 @@ describe.skipIf(!found.available)('the console in Firefox', () => {
     );
 
   beforeAll(async () => {
-    chat = await startFakeChat({ latency: 120 });
-    gw = await startGateway({ yaml: yamlFor(chat.url), worker: true });
-    await admin(gw, '/team/new', { team_id: 'research', team_alias: 'Research' });
-    keyA = (await admin(gw, '/key/generate', { key_alias: 'dora', team_id: 'research' })).key as string;
-    const keyTeammate = (await admin(gw, '/key/generate', { key_alias: 'finn', team_id: 'research' })).key as string;
-    const keyOther = (await admin(gw, '/key/generate', { key_alias: 'erin' })).key as string;
-    ownBatch = await submit(client(gw.url, keyA), chatLines(3, 'demo'), 'demo');
-    teammateBatch = await submit(client(gw.url, keyTeammate), chatLines(2, 'demo'), 'demo');
-    otherBatch = await submit(client(gw.url, keyOther), chatLines(2, 'demo'), 'demo');
-    for (const b of [ownBatch, teammateBatch, otherBatch]) await waitFor(client(gw.url, MASTER), b.id);
+    ({ chat, gw, keyA, ownBatch, teammateBatch, otherBatch } = await startConsoleWorld(MASTER, ['dora', 'finn', 'erin']));
 
     downloads = await mkdtemp(join(tmpdir(), 'batchgate-firefox-downloads-'));
     scratch = await mkdtemp(join(tmpdir(), 'batchgate-firefox-uploads-'));
