@@ -1,0 +1,70 @@
+/**
+ * A managed upload's copy for an OpenAI-format upstream splices the model into each line's bytes;
+ * for any file, that copy must hold the same lines, value for value, as the parsing path makes
+ * (which every native-format upstream still takes), blank lines and CRs dropped as validation
+ * drops them, whatever the chunk boundaries.
+ */
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { rewriteForDeployment } from '../../src/domain/files/rewrite-lines.js';
+import type { ProviderAdapter } from '../../src/domain/ports/provider-adapter.js';
+
+const adapterOf = (lineFormat: 'openai' | 'native') => ({ capabilities: { lineFormat }, encodeInputLine: (line: unknown) => line }) as unknown as ProviderAdapter;
+
+/** The file cut into chunks at the given sizes, as a read stream hands them out. */
+const chunked = (bytes: Buffer, sizes: readonly number[]): Readable => {
+  const chunks: Buffer[] = [];
+  let at = 0;
+  for (let i = 0; at < bytes.length; i++) {
+    const n = Math.max(1, sizes[i % Math.max(1, sizes.length)] ?? 7);
+    chunks.push(Buffer.from(bytes.subarray(at, at + n)));
+    at += n;
+  }
+  return Readable.from(chunks);
+};
+
+const collect = async (stream: Readable): Promise<string> => {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+};
+
+const requestLine = fc.record({
+  custom_id: fc.string({ unit: 'grapheme', maxLength: 10 }),
+  method: fc.constant('POST'),
+  url: fc.constant('/v1/chat/completions'),
+  body: fc.record({ model: fc.string({ maxLength: 8 }), messages: fc.array(fc.record({ role: fc.constant('user'), content: fc.string({ unit: 'grapheme', maxLength: 30 }) }), { maxLength: 3 }) }),
+});
+
+describe('the copy of a managed upload', () => {
+  it('holds the same lines whether spliced as bytes or parsed', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(requestLine, fc.constantFrom('\n', '\r\n', '\n\n', '\n  \n')), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 5 }),
+        fc.string({ maxLength: 12 }),
+        async (lines, sizes, model) => {
+          const file = Buffer.from(lines.map(([l, end]) => `${JSON.stringify(l)}${end}`).join(''));
+          const spliced = await collect(rewriteForDeployment(chunked(file, sizes), adapterOf('openai'), model));
+          const parsed = await collect(rewriteForDeployment(chunked(file, sizes), adapterOf('native'), model));
+          const values = (text: string) => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+          expect(spliced.endsWith('\n')).toBe(true);
+          expect(spliced).not.toContain('\r');
+          expect(values(spliced)).toEqual(values(parsed));
+          expect(values(spliced)).toEqual(lines.map(([l]) => ({ ...l, body: { ...l.body, model } })));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes in chunks of 64 KB, not one write per line', async () => {
+    const line = JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } });
+    const file = Buffer.from(`${Array.from({ length: 5000 }, () => line).join('\n')}\n`);
+    const sizes: number[] = [];
+    for await (const chunk of rewriteForDeployment(chunked(file, [4096]), adapterOf('openai'), 'upstream')) sizes.push((chunk as Buffer).length);
+    expect(sizes.slice(0, -1).every((n) => n === 64 * 1024)).toBe(true);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(file.length + 5000 * ('upstream'.length - 'm'.length));
+  });
+});
