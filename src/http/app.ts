@@ -15,7 +15,7 @@ import type { SpendService } from '../domain/spend/spend-service.js';
 import { ADMIN_PRINCIPAL } from '../domain/principal.js';
 import { trackActiveRequests } from './graceful-close.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
-import { accessLog } from './access-log.js';
+import { AccessLogController } from './access-log.js';
 import { withRedactedRequests } from './log-redaction.js';
 import { presentedKey } from './request-context.js';
 import { adminRoutes } from './routes/admin.js';
@@ -57,7 +57,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     // Keys can appear in URLs (`/key/info?key=sk-…`): request logs mask them.
     logger: withRedactedRequests(deps.logger ?? false),
     // One line per request instead of Fastify's two (`access-log.ts`).
-    disableRequestLogging: true,
+    logController: new AccessLogController(),
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     bodyLimit: 8 * 1024 * 1024,
     // Ids never contain slashes; keep routing strict and predictable.
@@ -67,7 +67,6 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler: answerClientError,
   });
   installErrorHandling(app);
-  accessLog(app);
   app.decorateRequest('principal', null as unknown as typeof ADMIN_PRINCIPAL);
   // Multipart bodies are left unread here: the files route streams them to disk itself.
   app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null));
