@@ -1,11 +1,9 @@
 /**
- * Where a batch line's `body.model` string sits in its bytes, found by scanning rather than
- * parsing (JSON's structural characters are ASCII, so UTF-8 bytes scan as text would): rewriting
- * the model of every line of a managed upload was `JSON.parse` and
+ * Where a batch line's `body.model` string sits in its text, found by scanning rather than
+ * parsing: rewriting the model of every line of a managed upload was `JSON.parse` and
  * `JSON.stringify` of the whole line once per copy, the largest single cost of a big upload
- * (bench/RESULTS.md, uploads). Splicing the new value into the original bytes gives the same JSON
- * value with none of that work (not even decoding the line), and leaves the rest of the line
- * exactly as the client wrote it.
+ * (bench/RESULTS.md, uploads). Splicing the new value into the original text gives the same JSON
+ * value with none of that work, and leaves the rest of the line exactly as the client wrote it.
  *
  * Keys are compared as a parser reads them (`"bo\u0064y"` is `body`). Only the unambiguous case
  * is answered; anything else returns null and the caller parses: `body` or `body.model` appearing
@@ -14,9 +12,9 @@
  */
 
 export interface Span {
-  /** Offset of the value's opening quote. */
+  /** Index of the value's opening quote. */
   readonly start: number;
-  /** Offset just past its closing quote. */
+  /** Index just past its closing quote. */
   readonly end: number;
 }
 
@@ -31,13 +29,10 @@ const COMMA = 0x2c;
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-/** A key as a parser reads it (escapes resolved); null if its escapes are not valid JSON. */
-const keyOf = (bytes: Buffer, start: number, end: number): string | null => {
-  // Keys without a backslash compare as they are: only ASCII bytes can spell `body` or `model`.
-  const backslash = bytes.indexOf(BACKSLASH, start);
-  if (backslash === -1 || backslash >= end) return bytes.toString('latin1', start, end);
+/** A key written with escapes, as a parser reads it; null if the escapes are not valid JSON. */
+const unescaped = (raw: string): string | null => {
   try {
-    return JSON.parse(`"${bytes.toString('utf8', start, end)}"`) as string;
+    return JSON.parse(`"${raw}"`) as string;
   } catch {
     return null;
   }
@@ -45,15 +40,14 @@ const keyOf = (bytes: Buffer, start: number, end: number): string | null => {
 
 class Scanner {
   pos = 0;
-  constructor(readonly bytes: Buffer) {}
+  constructor(readonly text: string) {}
 
   skipSpace(): void {
-    while (this.pos < this.bytes.length && isSpace(this.bytes[this.pos]!)) this.pos++;
+    while (this.pos < this.text.length && isSpace(this.text.charCodeAt(this.pos))) this.pos++;
   }
 
-  /** The byte at the current position; NaN past the end, which matches nothing. */
   peek(): number {
-    return this.pos < this.bytes.length ? this.bytes[this.pos]! : Number.NaN;
+    return this.text.charCodeAt(this.pos);
   }
 
   /** At an opening quote: moves past the closing one; false if the string is unterminated. */
@@ -61,11 +55,11 @@ class Scanner {
     const open = this.pos;
     let at = open + 1;
     for (;;) {
-      const close = this.bytes.indexOf(QUOTE, at);
+      const close = this.text.indexOf('"', at);
       if (close === -1) return false;
       // A quote preceded by an odd number of backslashes is escaped, part of the string.
       let slashes = 0;
-      for (let i = close - 1; i > open && this.bytes[i] === BACKSLASH; i--) slashes++;
+      for (let i = close - 1; i > open && this.text.charCodeAt(i) === BACKSLASH; i--) slashes++;
       if (slashes % 2 === 0) {
         this.pos = close + 1;
         return true;
@@ -80,7 +74,7 @@ class Scanner {
     if (c === QUOTE) return this.string();
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       let depth = 0;
-      while (this.pos < this.bytes.length) {
+      while (this.pos < this.text.length) {
         const d = this.peek();
         if (d === QUOTE) {
           if (!this.string()) return false;
@@ -100,7 +94,7 @@ class Scanner {
     }
     // A number, true, false or null: up to the next delimiter.
     const begin = this.pos;
-    while (this.pos < this.bytes.length) {
+    while (this.pos < this.text.length) {
       const d = this.peek();
       if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || isSpace(d)) break;
       this.pos++;
@@ -126,7 +120,8 @@ class Scanner {
       if (this.peek() !== QUOTE) return false;
       const keyStart = this.pos + 1;
       if (!this.string()) return false;
-      const key = keyOf(this.bytes, keyStart, this.pos - 1);
+      const raw = this.text.slice(keyStart, this.pos - 1);
+      const key = raw.includes('\\') ? unescaped(raw) : raw;
       if (key === null) return false;
       this.skipSpace();
       if (this.peek() !== COLON) return false;
@@ -142,9 +137,9 @@ class Scanner {
   }
 }
 
-/** The span of `body.model`'s string value in a batch line's bytes, or null when a parser must decide. */
-export function bodyModelSpan(bytes: Buffer): Span | null {
-  const s = new Scanner(bytes);
+/** The span of `body.model`'s string value in a batch line, or null when a parser must decide. */
+export function bodyModelSpan(text: string): Span | null {
+  const s = new Scanner(text);
   s.skipSpace();
   let bodies = 0;
   let span: Span | null = null;
@@ -165,6 +160,6 @@ export function bodyModelSpan(bytes: Buffer): Span | null {
   };
   if (!s.object(topLevel)) return null;
   s.skipSpace();
-  if (s.pos !== bytes.length) return null;
+  if (s.pos !== text.length) return null;
   return bodies === 1 && models === 1 ? span : null;
 }
