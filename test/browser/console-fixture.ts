@@ -52,6 +52,8 @@ export interface ConsoleWorld {
   readonly teammateBatch: OpenAI.Batch;
   /** Created by a key outside the team: never visible to keyA. */
   readonly otherBatch: OpenAI.Batch;
+  /** A finished 5-line batch on `slow` (created by the master key) whose lines 1 and 3 the upstream refused. */
+  batchWithFailedLines(): Promise<OpenAI.Batch>;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,17 @@ export async function startConsoleWorld(master: string, aliases: readonly [strin
     ownBatch,
     teammateBatch,
     otherBatch,
+    batchWithFailedLines: async () => {
+      const fault = chat.setFault({ when: (r) => /"line [13]"/.test(JSON.stringify(r.body)), action: { status: 400 } });
+      try {
+        const failing = await submit(client(gw.url, master), chatLines(5, 'slow'), 'slow');
+        const done = (await waitFor(client(gw.url, master), failing.id, undefined, 40_000)).batch;
+        expect(done.request_counts).toMatchObject({ completed: 3, failed: 2 });
+        return done;
+      } finally {
+        fault.remove();
+      }
+    },
     close: async () => {
       await gw.close();
       await chat.close();

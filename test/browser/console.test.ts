@@ -13,11 +13,10 @@ import type OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeChat } from '../fakes/fake-chat.js';
 import type { InProcessGateway } from '../helpers/gateway.js';
 import { chatLines, client, submit, waitFor } from '../integration/executor-support.js';
 import { chromiumForTests, launchChromium } from './chromium.js';
-import { adminCall, startConsoleWorld } from './console-fixture.js';
+import { adminCall, startConsoleWorld, type ConsoleWorld } from './console-fixture.js';
 import { renderStats, screenshotBoth, VIEWPORTS } from './screenshots.js';
 
 // Code run in the page is passed to `evaluate` as a string: this file is typed for Node, not the DOM.
@@ -41,7 +40,7 @@ describe('renderStats (the non-blank check)', () => {
 });
 
 describe.skipIf(!browserFound.available)('the console in Chromium', () => {
-  let chat: FakeChat;
+  let world: ConsoleWorld | undefined;
   let gw: InProcessGateway;
   let browser: Browser;
   let context: BrowserContext;
@@ -55,7 +54,8 @@ describe.skipIf(!browserFound.available)('the console in Chromium', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    ({ chat, gw, keyA, ownBatch, teammateBatch, otherBatch } = await startConsoleWorld(MASTER, ['alice', 'bob', 'carol']));
+    world = await startConsoleWorld(MASTER, ['alice', 'bob', 'carol']);
+    ({ gw, keyA, ownBatch, teammateBatch, otherBatch } = world);
 
     browser = await launchChromium((browserFound as { path: string }).path);
     context = await browser.newContext({ viewport: VIEWPORTS.desktop, acceptDownloads: true });
@@ -69,8 +69,7 @@ describe.skipIf(!browserFound.available)('the console in Chromium', () => {
   afterAll(async () => {
     await context?.close();
     await browser?.close();
-    await gw?.close();
-    await chat?.close();
+    await world?.close();
   });
 
   const signInWith = async (key: string) => {
@@ -261,12 +260,8 @@ describe.skipIf(!browserFound.available)('the console in Chromium', () => {
   });
 
   it('retries exactly the failed lines of a finished batch as a new batch', async () => {
-    // Lines 1 and 3 are refused by the upstream: they end in the error file.
-    const fault = chat.setFault({ when: (r) => /"line [13]"/.test(JSON.stringify(r.body)), action: { status: 400 } });
-    const failing = await submit(client(gw.url, MASTER), chatLines(5, 'slow'), 'slow');
-    const done = (await waitFor(client(gw.url, MASTER), failing.id, undefined, 40_000)).batch;
-    expect(done.request_counts).toMatchObject({ completed: 3, failed: 2 });
-    fault.remove();
+    // Lines 1 and 3 were refused by the upstream: they are in the error file.
+    const failing = await world!.batchWithFailedLines();
     await page.goto(`${gw.url}/ui/#/batches/${failing.id}`);
     await page.getByRole('heading', { name: `Batch ${failing.id}` }).waitFor();
     await page.getByRole('button', { name: 'Retry failed lines' }).click();

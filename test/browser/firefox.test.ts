@@ -31,11 +31,10 @@ import { join } from 'node:path';
 import type OpenAI from 'openai';
 import type { Browser, BrowserContext, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { FakeChat } from '../fakes/fake-chat.js';
 import type { InProcessGateway } from '../helpers/gateway.js';
 import { chatLines, client, submit, waitFor } from '../integration/executor-support.js';
 import { firefoxForTests, launchFirefox } from './firefox.js';
-import { adminCall, startConsoleWorld } from './console-fixture.js';
+import { adminCall, startConsoleWorld, type ConsoleWorld } from './console-fixture.js';
 import { renderStats, SCREENSHOT_DIR, VIEWPORTS } from './screenshots.js';
 
 // Code run in the page is a string: this file is typed for Node, not the DOM.
@@ -117,7 +116,7 @@ const screenshots = async (page: Page, name: string, ready?: () => Promise<void>
 };
 
 describe.skipIf(!found.available)('the console in Firefox', () => {
-  let chat: FakeChat;
+  let world: ConsoleWorld | undefined;
   let gw: InProcessGateway;
   let browser: Browser;
   let context: BrowserContext;
@@ -148,7 +147,8 @@ describe.skipIf(!found.available)('the console in Firefox', () => {
     );
 
   beforeAll(async () => {
-    ({ chat, gw, keyA, ownBatch, teammateBatch, otherBatch } = await startConsoleWorld(MASTER, ['dora', 'finn', 'erin']));
+    world = await startConsoleWorld(MASTER, ['dora', 'finn', 'erin']);
+    ({ gw, keyA, ownBatch, teammateBatch, otherBatch } = world);
 
     downloads = await mkdtemp(join(tmpdir(), 'batchgate-firefox-downloads-'));
     scratch = await mkdtemp(join(tmpdir(), 'batchgate-firefox-uploads-'));
@@ -165,8 +165,7 @@ describe.skipIf(!found.available)('the console in Firefox', () => {
   afterAll(async () => {
     await context?.close();
     await browser?.close();
-    await gw?.close();
-    await chat?.close();
+    await world?.close();
     for (const dir of [downloads, scratch]) if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
@@ -391,12 +390,8 @@ describe.skipIf(!found.available)('the console in Firefox', () => {
   });
 
   it('retries exactly the failed lines of a finished batch as a new batch', async () => {
-    // Lines 1 and 3 are refused by the upstream: they end in the error file.
-    const fault = chat.setFault({ when: (r) => /"line [13]"/.test(JSON.stringify(r.body)), action: { status: 400 } });
-    const failing = await submit(client(gw.url, MASTER), chatLines(5, 'slow'), 'slow');
-    const done = (await waitFor(client(gw.url, MASTER), failing.id, undefined, 40_000)).batch;
-    expect(done.request_counts).toMatchObject({ completed: 3, failed: 2 });
-    fault.remove();
+    // Lines 1 and 3 were refused by the upstream: they are in the error file.
+    const failing = await world!.batchWithFailedLines();
     await page.goto(`${gw.url}/ui/#/batches/${failing.id}`);
     await until(page, `document.querySelector('main h1')?.textContent === ${js(`Batch ${failing.id}`)}`);
     await click(page, 'button[data-key="retry"]', 'Retry failed lines');
