@@ -29,7 +29,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { BENCH, installPeers, machine, median, sleep, startFake, startGateway, stop, track, versionOf, cleanupSync } from './lib.mjs';
+import { BENCH, installPeers, machine, median, startFake, startGateway, stop, track, versionOf, cleanupSync, chatBody, chatJsonl, createBatch, executedChatConfig, waitForBatch } from './lib.mjs';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const LINES = Number(process.env.LINES ?? 50_000);
@@ -43,47 +43,30 @@ const autocannon = createRequire(join(peers, 'package.json'))('autocannon');
 console.log(`autocannon ${versionOf(peers, 'autocannon')}; ${LINES} lines, max_parallel_requests ${PARALLEL}, executor_concurrency ${process.env.EXECUTOR_CONCURRENCY ?? '4 (default)'}, runs ${RUNS}`);
 
 const fake = await startFake();
-const body = (i) => ({ model: 'bench-chat', messages: [{ role: 'user', content: `request number ${i}: say hello` }], max_tokens: 16 });
-const jsonl = Buffer.from(Array.from({ length: LINES }, (_, i) => JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: body(i) })).join('\n'));
+const jsonl = chatJsonl(LINES);
+const config = executedChatConfig(fake.url, {
+  key: KEY,
+  parallel: PARALLEL,
+  extra: `  max_batch_file_records: ${Math.max(LINES, 50_000)}\n${process.env.EXECUTOR_CONCURRENCY ? `  executor_concurrency: ${process.env.EXECUTOR_CONCURRENCY}\n` : ''}`,
+});
 
-const config = `model_list:
-  - model_name: bench-chat
-    litellm_params: { model: openai/gpt-4o-mini, api_base: "${fake.url}/v1", api_key: sk-upstream, max_parallel_requests: ${PARALLEL} }
-    model_info: { batch_execution: gateway }
-general_settings:
-  master_key: ${KEY}
-  max_batch_file_records: ${Math.max(LINES, 50_000)}
-${process.env.EXECUTOR_CONCURRENCY ? `  executor_concurrency: ${process.env.EXECUTOR_CONCURRENCY}\n` : ''}`;
-
-const auth = { authorization: `Bearer ${KEY}` };
 async function gatewayRun() {
   const gw = await startGateway(config, { tag: 'exec-gw', logLevel: process.env.BG_LOG_LEVEL });
   try {
-    const form = new FormData();
-    form.set('purpose', 'batch');
-    form.set('file', new Blob([jsonl]), 'in.jsonl');
-    const up = await fetch(`${gw.url}/v1/files`, { method: 'POST', headers: auth, body: form });
-    if (!up.ok) throw new Error(`upload: ${up.status} ${await up.text()}`);
-    const file = await up.json();
-    const t0 = performance.now();
-    const created = await fetch(`${gw.url}/v1/batches`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
-    });
-    if (!created.ok) throw new Error(`create: ${created.status} ${await created.text()}`);
-    let batch = await created.json();
+    let t0 = 0;
     let firstAt = null;
     let lastAt = null;
     let firstCount = 0;
-    while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
-      await sleep(100);
-      batch = await (await fetch(`${gw.url}/v1/batches/${batch.id}`, { headers: auth })).json();
-      const done = batch.request_counts.completed + batch.request_counts.failed;
-      const at = performance.now();
-      if (firstAt === null && done > 0) [firstAt, firstCount] = [at, done];
-      if (lastAt === null && done >= LINES) lastAt = at;
-    }
+    const created = await createBatch(gw, jsonl, { key: KEY, onCreate: () => (t0 = performance.now()) });
+    const batch = await waitForBatch(gw, created, {
+      key: KEY,
+      onPoll: (b) => {
+        const done = b.request_counts.completed + b.request_counts.failed;
+        const at = performance.now();
+        if (firstAt === null && done > 0) [firstAt, firstCount] = [at, done];
+        if (lastAt === null && done >= LINES) lastAt = at;
+      },
+    });
     const seconds = (performance.now() - t0) / 1000;
     if (batch.status !== 'completed' || batch.request_counts.completed !== LINES) throw new Error(`unexpected end: ${JSON.stringify(batch).slice(0, 800)}`);
     lastAt ??= performance.now();
@@ -102,7 +85,7 @@ function loadRun() {
         url: `${fake.url}/v1/chat/completions`,
         method: 'POST',
         headers: { authorization: 'Bearer sk-upstream', 'content-type': 'application/json' },
-        body: JSON.stringify(body(12345)),
+        body: JSON.stringify(chatBody(12345)),
         connections: PARALLEL,
         duration: DURATION,
       },

@@ -39,7 +39,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ROOT, cleanupSync, machine, rssMb, sleep, startFake, startGateway, stop, table } from './lib.mjs';
+import { ROOT, cleanupSync, cpuMs as processCpuMs, machine, rssMb, sleep, startFake, startGateway, stop, table } from './lib.mjs';
 
 const BATCHES = Number(process.env.BATCHES ?? 10_000);
 const MINUTES = Number(process.env.MINUTES ?? 10);
@@ -52,7 +52,6 @@ const LOG_LEVEL = process.env.BG_LOG_LEVEL ?? 'warn';
 const PROBE = process.env.STORE_PROBE !== '0';
 const KEY = 'sk-bench';
 const GROUP = 'bench-group';
-const TICK_MS = 10; // USER_HZ is 100 on Linux
 const POLL_OP = /^GET \/v1\/batches\/\{id\}$/;
 
 const m = machine();
@@ -97,10 +96,7 @@ gw.child.once('exit', (code, signal) => {
   gatewayExit = `gateway exited (${code ?? signal}) — last log lines:\n${readFileSync(gw.log, 'utf8').slice(-3000)}`;
 });
 
-const cpuMs = () => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-};
+const cpuMs = () => processCpuMs(pid);
 
 function dirBytes(dir) {
   let total = 0;

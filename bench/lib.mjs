@@ -226,3 +226,57 @@ export function table(rows) {
     })
     .join('\n');
 }
+
+/** A process's user + system CPU so far, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Config of one gateway-executed `bench-chat` deployment in front of `fakeUrl`, master key `key`. */
+export const executedChatConfig = (fakeUrl, { key = 'sk-bench', parallel = 32, extra = '' } = {}) => `model_list:
+  - model_name: bench-chat
+    litellm_params: { model: openai/gpt-4o-mini, api_base: "${fakeUrl}/v1", api_key: sk-upstream, max_parallel_requests: ${parallel} }
+    model_info: { batch_execution: gateway }
+general_settings:
+  master_key: ${key}
+${extra}`;
+
+/** The request body of chat line `i` of the executor benches. */
+export const chatBody = (i) => ({ model: 'bench-chat', messages: [{ role: 'user', content: `request number ${i}: say hello` }], max_tokens: 16 });
+
+/** A batch input of `lines` chat requests for `bench-chat`. */
+export const chatJsonl = (lines) =>
+  Array.from({ length: lines }, (_, i) => JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: chatBody(i) })).join('\n');
+
+/**
+ * Uploads `jsonl` to the gateway and creates a batch on it; `onCreate` runs just before the create
+ * (to start a clock or a CPU reading). Resolves to the batch; `waitForBatch` follows it.
+ */
+export async function createBatch(gw, jsonl, { key = 'sk-bench', onCreate } = {}) {
+  const auth = { authorization: `Bearer ${key}` };
+  const form = new FormData();
+  form.set('purpose', 'batch');
+  form.set('file', new Blob([jsonl]), 'in.jsonl');
+  const up = await fetch(`${gw.url}/v1/files`, { method: 'POST', headers: auth, body: form });
+  if (!up.ok) throw new Error(`upload: ${up.status} ${await up.text()}`);
+  const file = await up.json();
+  onCreate?.();
+  const created = await fetch(`${gw.url}/v1/batches`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+  });
+  if (!created.ok) throw new Error(`create: ${created.status} ${await created.text()}`);
+  return created.json();
+}
+
+/** Polls a batch every `everyMs` until it is terminal; `onPoll(batch)` sees each answer. */
+export async function waitForBatch(gw, batch, { key = 'sk-bench', everyMs = 100, onPoll } = {}) {
+  while (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) {
+    await sleep(everyMs);
+    batch = await (await fetch(`${gw.url}/v1/batches/${batch.id}`, { headers: { authorization: `Bearer ${key}` } })).json();
+    onPoll?.(batch);
+  }
+  return batch;
+}
