@@ -48,6 +48,33 @@ describe('createStore on SQLite', () => {
     }
   });
 
+  it("answers the worker's due-poll claim and lag query from one index range, not by visiting every ready batch", async () => {
+    const dataDir = join(root, 'data');
+    const store = await createStore({ databaseUrl: null, dataDir });
+    await store.close();
+    const raw = new Sqlite(join(dataDir, 'batchgate.db'), { readonly: true });
+    try {
+      // The statements src/store/repositories/polls.ts builds (claimDue's candidates, oldestDueMs).
+      const plan = (query: string, ...params: number[]) =>
+        raw
+          .prepare(`explain query plan ${query}`)
+          .all(...params)
+          .map((r) => (r as { detail: string }).detail)
+          .join(' | ');
+      const claim = plan(
+        `select "id", "lease_token" from "batches" where "state" = 'ready' and "next_poll_at_ms" <= ? and ("lease_expires_at_ms" is null or "lease_expires_at_ms" < ?) order by "next_poll_at_ms" limit 8`,
+        1,
+        1,
+      );
+      expect(claim).toMatch(/USING INDEX batches_due_poll_idx \(state=\? AND next_poll_at_ms<\?\)/);
+      expect(claim).not.toMatch(/TEMP B-TREE/);
+      const lag = plan(`select min("next_poll_at_ms") as "due" from "batches" where "state" = 'ready' and "next_poll_at_ms" <= ?`, 1);
+      expect(lag).toMatch(/batches_due_poll_idx/);
+    } finally {
+      raw.close();
+    }
+  });
+
   it('rejects a PostgreSQL schema name that cannot be used safely, before connecting', async () => {
     await expect(
       createStore({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: root, pgSchema: 'x; drop' }),

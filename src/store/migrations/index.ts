@@ -10,6 +10,7 @@ import * as lifecycle from './0004-lifecycle.js';
 import * as webhooks from './0005-webhooks.js';
 import * as executions from './0006-executions.js';
 import * as lineKeys from './0007-line-keys.js';
+import * as duePollsIndex from './0008-due-polls-index.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0005-webhooks': webhooks,
   '0006-executions': executions,
   '0007-line-keys': lineKeys,
+  '0008-due-polls-index': duePollsIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
