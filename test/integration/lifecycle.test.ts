@@ -4,6 +4,8 @@
  * for an override and for a built-in model; partial output of cancelled and expired batches is
  * booked for what ran; a retrieve storm costs a handful of upstream calls; statuses never regress.
  */
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_COMPLETION_TOKENS, FAKE_PROMPT_TOKENS, startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream.js';
@@ -178,6 +180,36 @@ describe('the lifecycle worker', () => {
     const answers = await Promise.all(Array.from({ length: 200 }, () => admin.batches.retrieve(batch.id)));
     expect(answers.every((b) => b.status === 'in_progress')).toBe(true);
     expect(retrieveCalls(priced, batch.upstream) - before).toBeLessThanOrEqual(2);
+  });
+
+  it('does not rewrite a batch a poll finds unchanged, yet records the check, so a retrieve within the freshness bound stays in the store', async () => {
+    const batch = await createBatch(admin, PRICED, ['u1']);
+    await priced.advance(batch.upstream, 'in_progress');
+    await drainUntil(batch.id, 'in_progress');
+    const raw = new Sqlite(join(dir.path, 'batchgate.db'), { readonly: true });
+    try {
+      const row = () => raw.prepare('select version, refreshed_at_ms as refreshed from batches where id = ?').get(batch.id) as { version: number; refreshed: number };
+      const before = row();
+      const calls = retrieveCalls(priced, batch.upstream);
+      await new Promise((r) => setTimeout(r, 5));
+      await gw.gateway.store.polls.pollSoon(batch.id, Date.now());
+      expect(await gw.gateway.poller.runOnce()).toBeGreaterThanOrEqual(1);
+      expect(retrieveCalls(priced, batch.upstream)).toBe(calls + 1);
+      const after = row();
+      // Not rewritten (the compare-and-set version would have moved), but checked just now.
+      expect(after.version).toBe(before.version);
+      expect(after.refreshed).toBeGreaterThan(before.refreshed);
+      expect((await admin.batches.retrieve(batch.id)).status).toBe('in_progress');
+      expect(retrieveCalls(priced, batch.upstream)).toBe(calls + 1);
+      // A change is still written.
+      await priced.advance(batch.upstream, 'finalizing');
+      await gw.gateway.store.polls.pollSoon(batch.id, Date.now());
+      await gw.gateway.poller.runOnce();
+      expect(row().version).toBeGreaterThan(before.version);
+      expect((await gw.gateway.store.batches.get(batch.id))?.status).toBe('finalizing');
+    } finally {
+      raw.close();
+    }
   });
 
   it('never answers a regressed status, even when the upstream does', async () => {

@@ -14,6 +14,8 @@ export interface PollResult {
   /** Null: nothing left to do for this batch. */
   readonly nextPollAtMs: number | null;
   readonly attempts: number;
+  /** When the poll checked upstream (the release stores it: an unchanged batch is not rewritten). */
+  readonly refreshedAtMs?: number;
 }
 
 const GROWTH = 1.5;
@@ -34,15 +36,20 @@ export class BatchFollower {
 
   async poll(lease: PollLease, signal: AbortSignal): Promise<PollResult | 'lease-lost'> {
     const attempts = lease.attempts + 1;
-    const later = (): PollResult => ({ nextPollAtMs: this.deps.clock.now() + this.intervalMs(attempts), attempts });
+    const later = (refreshedAtMs?: number): PollResult => ({
+      nextPollAtMs: this.deps.clock.now() + this.intervalMs(attempts),
+      attempts,
+      ...(refreshedAtMs === undefined ? {} : { refreshedAtMs }),
+    });
     let batch = lease.batch;
     try {
       if (!TERMINAL_BATCH_STATUSES.has(batch.status)) {
         const refreshed = await this.batches.refreshRecord(batch, signal, lease.fence);
         if (refreshed === undefined) return 'lease-lost';
         batch = refreshed;
+        // An unchanged batch was not rewritten; the release records when it was checked.
+        if (!TERMINAL_BATCH_STATUSES.has(batch.status)) return later(batch.refreshedAtMs);
       }
-      if (!TERMINAL_BATCH_STATUSES.has(batch.status)) return later();
       await this.finisher.finish(batch, signal);
       return { nextPollAtMs: null, attempts };
     } catch (err) {

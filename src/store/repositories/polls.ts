@@ -54,7 +54,13 @@ export function pollRepository(db: Kysely<Database>, options: { readonly skipLoc
     release: async (id, fence, next) => {
       const result = await db
         .updateTable('batches')
-        .set({ lease_owner: null, lease_expires_at_ms: null, next_poll_at_ms: next.nextPollAtMs, poll_attempts: next.attempts })
+        .set({
+          lease_owner: null,
+          lease_expires_at_ms: null,
+          next_poll_at_ms: next.nextPollAtMs,
+          poll_attempts: next.attempts,
+          ...(next.refreshedAtMs === undefined ? {} : { refreshed_at_ms: next.refreshedAtMs }),
+        })
         .where('id', '=', id)
         .where('lease_token', '=', fence.token)
         .where('lease_owner', '=', fence.owner)
