@@ -9,7 +9,7 @@
  *   npm run build && node bench/executor-cpu.mjs 3
  *   ENTRIES=/tmp/before/dist/bin/batchgate.js,dist/bin/batchgate.js node bench/executor-cpu.mjs 5
  */
-import { chatJsonl, cpuMs, createBatch, executedChatConfig, machine, median, startFake, startGateway, stop, waitForBatch } from './lib.mjs';
+import { alternateBuilds, chatJsonl, cpuMs, createBatch, executedChatConfig, machine, median, startFake, startGateway, stop, waitForBatch } from './lib.mjs';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const LINES = Number(process.env.LINES ?? 20_000);
@@ -39,14 +39,7 @@ async function once(entry) {
   }
 }
 
-const results = new Map(ENTRIES.map((e) => [e, []]));
-for (let run = 1; run <= RUNS; run++) {
-  for (const entry of run % 2 === 1 ? ENTRIES : [...ENTRIES].reverse()) {
-    const r = await once(entry);
-    results.get(entry).push(r);
-    console.log(`run ${run} ${entry}: ${r.usPerLine.toFixed(0)} µs CPU per line, ${Math.round(r.linesPerS)} lines/s`);
-  }
-}
+const results = await alternateBuilds(ENTRIES, RUNS, once, (r) => `${r.usPerLine.toFixed(0)} µs CPU per line, ${Math.round(r.linesPerS)} lines/s`);
 await stop(fake.child);
 for (const [entry, rs] of results) {
   console.log(`executor-cpu: ${entry}: median ${median(rs.map((r) => r.usPerLine)).toFixed(0)} µs of gateway CPU per line, ${Math.round(median(rs.map((r) => r.linesPerS)))} lines/s (${LINES} lines, ${RUNS} runs)`);

@@ -280,3 +280,20 @@ export async function waitForBatch(gw, batch, { key = 'sk-bench', everyMs = 100,
   }
   return batch;
 }
+
+/**
+ * Runs `once(entry)` for every build in `entries`, `runs` times, the order reversed every other
+ * run so neither build always goes first on a machine whose load drifts; `describe(result)` is
+ * printed per run. Resolves to a Map entry → results.
+ */
+export async function alternateBuilds(entries, runs, once, describe) {
+  const results = new Map(entries.map((e) => [e, []]));
+  for (let run = 1; run <= runs; run++) {
+    for (const entry of run % 2 === 1 ? entries : [...entries].reverse()) {
+      const r = await once(entry);
+      results.get(entry).push(r);
+      console.log(`run ${run} ${entry}: ${describe(r)}`);
+    }
+  }
+  return results;
+}

@@ -12,7 +12,7 @@
  *   BG_ENTRY=dist/cli/main.js NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/poll-cpu.mjs 1   # then bench/cpu-profile.mjs
  *   ENTRIES=/tmp/before/dist/bin/batchgate.js,dist/bin/batchgate.js node bench/poll-cpu.mjs 5
  */
-import { cpuMs, machine, median, sleep, startFake, startGateway, stop } from './lib.mjs';
+import { alternateBuilds, cpuMs, machine, median, sleep, startFake, startGateway, stop } from './lib.mjs';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const BATCHES = Number(process.env.BATCHES ?? 2_000);
@@ -66,14 +66,7 @@ async function once(entry) {
   }
 }
 
-const results = new Map(ENTRIES.map((e) => [e, []]));
-for (let run = 1; run <= RUNS; run++) {
-  for (const entry of run % 2 === 1 ? ENTRIES : [...ENTRIES].reverse()) {
-    const r = await once(entry);
-    results.get(entry).push(r);
-    console.log(`run ${run} ${entry}: ${r.usPerPoll.toFixed(0)} µs CPU per poll, ${Math.round(r.pollsPerS)} polls/s, ${r.cores.toFixed(2)} cores`);
-  }
-}
+const results = await alternateBuilds(ENTRIES, RUNS, once, (r) => `${r.usPerPoll.toFixed(0)} µs CPU per poll, ${Math.round(r.pollsPerS)} polls/s, ${r.cores.toFixed(2)} cores`);
 await stop(fake.child);
 for (const [entry, rs] of results) {
   console.log(
