@@ -318,7 +318,6 @@ export class BatchService {
   private async store(batch: BatchRecord, upstream: UpstreamBatch, signal: AbortSignal, fence?: LeaseFence): Promise<BatchRecord | undefined> {
     const observed = await this.wireObject(batch, batch.inputFileId, upstream, defaultsOf(batch.object), signal);
     const now = this.deps.clock.now();
-    let rewritten = true;
     const written = await this.deps.store.batches.updateWith(
       batch.id,
       (current) => {
@@ -326,15 +325,13 @@ export class BatchService {
         const changed = JSON.stringify(object) !== JSON.stringify(current.object);
         // Under a lease (the worker's poll) an unchanged batch is not rewritten, which is most
         // polls: the worker's release records the check in the statement it runs anyway.
-        if (!changed && fence !== undefined) {
-          rewritten = false;
-          return null;
-        }
+        if (!changed && fence !== undefined) return null;
         return { status: object.status, object, updatedAtMs: changed ? now : current.updatedAtMs, refreshedAtMs: now };
       },
       fence,
     );
-    const stored = written === undefined || rewritten ? written : { ...written, refreshedAtMs: now };
+    // Rewritten or not, the batch was checked now.
+    const stored = written && { ...written, refreshedAtMs: now };
     if (stored !== undefined && stored.status !== batch.status) {
       await notify(this.deps, {
         type: 'batch.status_changed',

@@ -179,10 +179,10 @@ export interface PollLease {
 export interface PollRepository {
   /** Leases up to `limit` batches whose poll is due and whose lease, if any, has expired. */
   claimDue(input: { readonly nowMs: number; readonly limit: number; readonly owner: string; readonly leaseMs: number }): Promise<PollLease[]>;
-  /** Ends a lease with the next poll time (null: nothing left to do); false when the lease was lost. */
   /**
-   * Frees a lease and schedules the next poll; `refreshedAtMs`, when given, records the upstream
-   * check of a poll that found the batch unchanged and so did not rewrite it.
+   * Ends a lease with the next poll time (null: nothing left to do); false when the lease was lost.
+   * `refreshedAtMs`, when given, records the upstream check of a poll that found the batch
+   * unchanged and so did not rewrite it.
    */
   release(id: string, fence: LeaseFence, next: { readonly nextPollAtMs: number | null; readonly attempts: number; readonly refreshedAtMs?: number }): Promise<boolean>;
   /** The due time of the most overdue poll, for the worker-lag metric; null when none is due. */
