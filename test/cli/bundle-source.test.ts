@@ -4,10 +4,11 @@
  * `npm run build`, like the tests that spawn the bin.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BATCHGATE_BIN } from '../helpers/gateway.js';
 
-const bin = resolve(import.meta.dirname, '../../dist/bin');
+const bin = dirname(BATCHGATE_BIN);
 
 describe('the bundled bin', () => {
   it('holds only ASCII, so V8 keeps every chunk one byte per character', () => {
