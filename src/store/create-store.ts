@@ -6,7 +6,6 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Store } from '../domain/ports/store.js';
 import { migrateToLatest } from './migrate.js';
-import { openPostgres } from './postgres.js';
 import { batchRepository } from './repositories/batches.js';
 import { executionRepository } from './repositories/executions.js';
 import { lineKeyRepository } from './repositories/line-keys.js';
@@ -33,7 +32,9 @@ export async function createStore(options: StoreOptions): Promise<Store> {
   const { db, schema } =
     options.databaseUrl === null
       ? { db: openSqlite(options.dataDir), schema: undefined }
-      : await openPostgres(options.databaseUrl, options.pgSchema);
+      : // Loaded only for PostgreSQL: pg and its type parsers are ≈ 30 modules an embedded
+        // gateway would otherwise hold in memory for nothing (bench/idle-memory.mjs).
+        await import('./postgres.js').then((m) => m.openPostgres(options.databaseUrl as string, options.pgSchema));
   try {
     await migrateToLatest(db, schema);
   } catch (error) {

@@ -11,7 +11,6 @@ import { redactUrl } from '../../config/redact.js';
 import type { GatewayConfig } from '../../config/types.js';
 import { createStore } from '../../store/create-store.js';
 import { pendingMigrations } from '../../store/migrate.js';
-import { openPostgres } from '../../store/postgres.js';
 import type { Database } from '../../store/schema.js';
 import { openSqlite } from '../../store/sqlite.js';
 import { note, printJson, say } from '../command-kit.js';
@@ -32,7 +31,7 @@ async function pendingOf(config: GatewayConfig): Promise<string[]> {
   const { db, schema }: { db: Kysely<Database>; schema: string | undefined } =
     config.databaseUrl === null
       ? { db: openSqlite(config.dataDir), schema: undefined }
-      : await openPostgres(config.databaseUrl, config.databaseSchema ?? undefined);
+      : await import('../../store/postgres.js').then((m) => m.openPostgres(config.databaseUrl as string, config.databaseSchema ?? undefined));
   try {
     return await pendingMigrations(db, schema);
   } finally {
