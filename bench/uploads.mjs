@@ -10,10 +10,11 @@
  * curl, with `Expect:` turned off.
  *
  * Reports, per size, medians over the runs: seconds per upload (gateway and direct, and their
- * ratio against the target of ≤ 4×), lines/s (50,000 lines ÷ the gateway's upload time: every
- * line validated and rewritten twice), the gateway's peak RSS while uploading (VmRSS of
- * /proc/<pid>/status every 20 ms) and its idle RSS (after start, before the first upload, and
- * again 3 s after the last). A fresh gateway process per size.
+ * ratio against the target of ≤ 4×), the gateway process's CPU per upload (user + system: less
+ * noisy than the wall time when the client, the fake and the gateway share two cores), lines/s
+ * (50,000 lines ÷ the gateway's upload time: every line validated and rewritten twice), the
+ * gateway's peak RSS while uploading (VmRSS of /proc/<pid>/status every 20 ms) and its idle RSS
+ * (after start, before the first upload, and again 3 s after the last). A fresh gateway process per size.
  *
  * Run by hand: `npm run build && node bench/uploads.mjs [runs]` (default 3).
  * Environment: SIZES=20,200 (MB; 1000 for the 1 GB file), LINES=50000, NODE_ARGS (flags of the
@@ -26,7 +27,7 @@ import { execFile } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { machine, median, rssMb, sampleRss, sleep, startFake, startGateway, stop, table, tempDir, cleanupSync } from './lib.mjs';
+import { cpuMs, machine, median, rssMb, sampleRss, sleep, startFake, startGateway, stop, table, tempDir, cleanupSync } from './lib.mjs';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const SIZES = (process.env.SIZES ?? '20,200').split(',').map(Number);
@@ -110,7 +111,7 @@ for (const mb of SIZES) {
   });
   await sleep(1000);
   const idleStart = await rssMb(gw.child.pid);
-  const r = (results[mb] = { direct: [], gateway: [], peak: [], idleStart, idleEnd: 0 });
+  const r = (results[mb] = { direct: [], gateway: [], cpu: [], peak: [], idleStart, idleEnd: 0 });
   for (let run = 1; run <= RUNS; run++) {
     // Alternate which goes first, so a drift in the machine's load does not favour one side.
     const order = run % 2 === 1 ? ['direct', 'gateway'] : ['gateway', 'direct'];
@@ -122,15 +123,18 @@ for (const mb of SIZES) {
       } else {
         const before = await stats();
         const sampler = sampleRss(gw.child.pid, 20);
+        const cpuBefore = cpuMs(gw.child.pid);
         const g = await gatewayUpload(gw, file);
+        const cpu = (cpuMs(gw.child.pid) - cpuBefore) / 1000;
         const peak = await sampler.stop();
         const after = await stats();
         const copies = ['/a', '/b'].map((p) => ({ count: (after[p]?.count ?? 0) - (before[p]?.count ?? 0), bytes: (after[p]?.bytes ?? 0) - (before[p]?.bytes ?? 0) }));
         if (copies.some((c) => c.count !== 1)) throw new Error(`expected one copy per deployment, upstream saw ${JSON.stringify(copies)}`);
         r.gateway.push(g.seconds);
+        r.cpu.push(cpu);
         r.peak.push(peak);
         console.log(
-          `run ${run} ${mb} MB gateway: ${g.seconds.toFixed(2)} s, peak RSS ${peak.toFixed(1)} MB, ${Math.round(LINES / g.seconds).toLocaleString('en-US')} lines/s, copies of ${copies.map((c) => (c.bytes / 1e6).toFixed(1)).join(' + ')} MB`,
+          `run ${run} ${mb} MB gateway: ${g.seconds.toFixed(2)} s (gateway CPU ${cpu.toFixed(2)} s), peak RSS ${peak.toFixed(1)} MB, ${Math.round(LINES / g.seconds).toLocaleString('en-US')} lines/s, copies of ${copies.map((c) => (c.bytes / 1e6).toFixed(1)).join(' + ')} MB`,
         );
       }
     }
@@ -140,7 +144,7 @@ for (const mb of SIZES) {
   await stop(gw.child);
 }
 
-const rows = [['size', 'direct s', 'gateway s', 'ratio (≤ 4×)', 'lines/s (≥ 250,000)', 'peak RSS MB (≤ 120)', 'idle RSS MB start → end (≤ 80)']];
+const rows = [['size', 'direct s', 'gateway s', 'ratio (≤ 4×)', 'gateway CPU s', 'lines/s (≥ 250,000)', 'peak RSS MB (≤ 120)', 'idle RSS MB start → end (≤ 80)']];
 const summary = [];
 for (const mb of SIZES) {
   const r = results[mb];
@@ -148,7 +152,7 @@ for (const mb of SIZES) {
   const g = median(r.gateway);
   const lps = LINES / g;
   const peak = median(r.peak);
-  rows.push([`${(files[mb].bytes / 1e6).toFixed(0)} MB`, d.toFixed(2), g.toFixed(2), `${(g / d).toFixed(1)}×`, Math.round(lps).toLocaleString('en-US'), peak.toFixed(1), `${r.idleStart.toFixed(1)} → ${r.idleEnd.toFixed(1)}`]);
+  rows.push([`${(files[mb].bytes / 1e6).toFixed(0)} MB`, d.toFixed(2), g.toFixed(2), `${(g / d).toFixed(1)}×`, median(r.cpu).toFixed(2), Math.round(lps).toLocaleString('en-US'), peak.toFixed(1), `${r.idleStart.toFixed(1)} → ${r.idleEnd.toFixed(1)}`]);
   summary.push(`${mb} MB ${(g / d).toFixed(1)}× direct (target ≤ 4×: ${g / d <= 4 ? 'met' : 'MISSED'}), ${Math.round(lps).toLocaleString('en-US')} lines/s (≥ 250,000: ${lps >= 250_000 ? 'met' : 'MISSED'}), peak RSS ${peak.toFixed(0)} MB (≤ 120: ${peak <= 120 ? 'met' : 'MISSED'}), idle ${r.idleStart.toFixed(0)} MB (≤ 80: ${r.idleStart <= 80 ? 'met' : 'MISSED'})`);
 }
 console.log(`\nmedians of ${RUNS} runs\n`);

@@ -59,13 +59,38 @@ describe('the copy of a managed upload', () => {
     );
   });
 
-  it('writes in chunks of 64 KB, not one write per line', async () => {
+  it('splices bytes it never decodes, yet refuses a line that is not UTF-8 as the parsing path does', async () => {
+    const line = (content: string) => JSON.stringify({ custom_id: 'é', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [{ role: 'user', content }] } });
+    const good = Buffer.from(`\uFEFF${line('naïve — 日本語 😀')}\r\n\u00a0\n${line('x')}`);
+    const spliced = await collect(rewriteForDeployment(chunked(good, [5, 3]), adapterOf('openai'), 'gpt-4o'));
+    expect(spliced.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { body: { model: string } }).map((l) => l.body.model)).toEqual(['gpt-4o', 'gpt-4o']);
+    expect(spliced).toContain('naïve — 日本語 😀');
+    expect(spliced.startsWith('\uFEFF')).toBe(false);
+
+    const bad = Buffer.concat([Buffer.from(`${line('ok')}\n${line('a').slice(0, -5)}`), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}}\n')]);
+    await expect(collect(rewriteForDeployment(chunked(bad, [64]), adapterOf('openai'), 'gpt-4o'))).rejects.toMatchObject({
+      code: 'invalid_json_line',
+      message: expect.stringContaining('Line 2: the line is not valid UTF-8') as unknown,
+    });
+  });
+
+  it('writes in buffers of up to 64 KB, filled to within a line, not one write per line', async () => {
     const line = JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } });
     const file = Buffer.from(`${Array.from({ length: 5000 }, () => line).join('\n')}\n`);
     const sizes: number[] = [];
     for await (const chunk of rewriteForDeployment(chunked(file, [4096]), adapterOf('openai'), 'upstream')) sizes.push((chunk as Buffer).length);
-    // Each write is one whole line past 64 KB at most.
-    expect(sizes.slice(0, -1).every((n) => n >= 64 * 1024 && n < 64 * 1024 + line.length + 'upstream'.length + 1)).toBe(true);
-    expect(sizes.reduce((a, b) => a + b, 0)).toBe(file.length + 5000 * ('upstream'.length - 'm'.length));
+    const rewritten = line.length + 'upstream'.length - 'm'.length + 1;
+    expect(sizes.slice(0, -1).every((n) => n <= 64 * 1024 && n > 64 * 1024 - rewritten)).toBe(true);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(5000 * rewritten);
+  });
+
+  it('gives a line longer than a buffer one of its own, and the lines around it stay whole', async () => {
+    const line = (content: string) => JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [{ role: 'user', content }] } });
+    const lines = ['a', 'b'.repeat(200_000), 'c', 'd'.repeat(70_000)].map(line);
+    for (const format of ['openai', 'native'] as const) {
+      const out = await collect(rewriteForDeployment(chunked(Buffer.from(lines.join('\n')), [1000, 65536]), adapterOf(format), 'upstream'));
+      const back = out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { body: { model: string; messages: Array<{ content: string }> } });
+      expect(back.map((l) => [l.body.model, l.body.messages[0]?.content.length])).toEqual([['upstream', 1], ['upstream', 200_000], ['upstream', 1], ['upstream', 70_000]]);
+    }
   });
 });
