@@ -14,6 +14,8 @@ import type { Deployment } from '../deployment.js';
 import { recordControlSuccess } from '../deployments/deployment-health.js';
 import type { UpstreamFile } from '../ports/provider-adapter.js';
 import type { ServiceDeps } from '../service-deps.js';
+import type { Readable } from 'node:stream';
+import { fanOut } from './fan-out.js';
 import { rewriteForDeployment } from './rewrite-lines.js';
 import type { SpooledUpload } from './spooled-upload.js';
 import type { ExpiresAfter } from '../../contracts/openai.js';
@@ -62,7 +64,8 @@ export async function writeCopies(
   targets: readonly Target[],
   groups: readonly string[],
 ): Promise<CopiesOutcome> {
-  const results = await Promise.allSettled(targets.map((t) => writeCopy(deps, job, t)));
+  const bodies = copyBodies(deps, job, targets);
+  const results = await Promise.allSettled(targets.map((t, i) => writeCopy(deps, job, t, bodies[i] ?? { body: job.file.open(), bytes: job.file.bytes })));
   const written: WrittenCopy[] = [];
   let firstError: unknown = null;
   const looseEnds: string[] = [];
@@ -101,17 +104,53 @@ export async function writeCopies(
   return { ok: false, error, clean: deleted && looseEnds.length === 0 };
 }
 
-async function writeCopy(deps: ServiceDeps, job: CopyJob, target: Target): Promise<UpstreamFile> {
+interface CopyBody {
+  readonly body: Readable;
+  /** Known only for the spool file sent as it is; a rewritten copy goes out chunked. */
+  readonly bytes: number | null;
+}
+
+/**
+ * Each target's body. Lines are rewritten once per distinct result, not once per copy: targets
+ * that take the same bytes (OpenAI-format lines given the same upstream model) share one rewrite
+ * through `fanOut`. A native-format copy is its adapter's own encoding and is never shared; an
+ * untransformed copy is the spool file itself, which each target reads on its own.
+ */
+function copyBodies(deps: ServiceDeps, job: CopyJob, targets: readonly Target[]): CopyBody[] {
+  const formatOf = (t: Target) => deps.registry.adapterFor(t.deployment).capabilities.lineFormat;
+  const sharedModel = (t: Target): string | null => (job.isBatch && t.rewriteTo !== null && formatOf(t) === 'openai' ? t.rewriteTo : null);
+  const readers = new Map<string, number>();
+  for (const t of targets) {
+    const model = sharedModel(t);
+    if (model !== null) readers.set(model, (readers.get(model) ?? 0) + 1);
+  }
+  const branches = new Map<string, Readable[]>();
+  return targets.map((target) => {
+    const adapter = deps.registry.adapterFor(target.deployment);
+    const model = sharedModel(target);
+    if (model !== null) {
+      let left = branches.get(model);
+      if (left === undefined) {
+        // OpenAI-format lines come out the same from any adapter: only the model is spliced in.
+        left = fanOut(rewriteForDeployment(job.file.open(), adapter, model), readers.get(model) ?? 1);
+        branches.set(model, left);
+      }
+      return { body: left.shift() ?? rewriteForDeployment(job.file.open(), adapter, model), bytes: null };
+    }
+    if (job.isBatch && formatOf(target) === 'native') return { body: rewriteForDeployment(job.file.open(), adapter, target.rewriteTo), bytes: null };
+    return { body: job.file.open(), bytes: job.file.bytes };
+  });
+}
+
+async function writeCopy(deps: ServiceDeps, job: CopyJob, target: Target, { body, bytes }: CopyBody): Promise<UpstreamFile> {
   const adapter = deps.registry.adapterFor(target.deployment);
-  const transform = job.isBatch && (target.rewriteTo !== null || adapter.capabilities.lineFormat === 'native');
-  const body = transform ? rewriteForDeployment(job.file.open(), adapter, target.rewriteTo) : job.file.open();
   try {
     const upstream = await adapter.uploadFile(
       {
         filename: job.file.filename,
         purpose: job.purpose,
         body,
-        bytes: transform ? null : job.file.bytes,
+        bytes,
         expiresAfter: job.expiresAfter,
         label: job.fileId,
       },
