@@ -17,8 +17,9 @@
  * (after start, before the first upload, and again 3 s after the last). A fresh gateway process per size.
  *
  * Run by hand: `npm run build && node bench/uploads.mjs [runs]` (default 3).
- * Environment: SIZES=20,200 (MB; 1000 for the 1 GB file), LINES=50000, NODE_ARGS (flags of the
- *   gateway process), BG_LOG_LEVEL (the gateway's --log-level), KEEP_FILES=<dir> (generate the
+ * Environment: SIZES=20,200 (MB; 1000 for the 1 GB file), LINES=50000, MODELS=same|distinct (the
+ *   two deployments' upstream models: the same one, so one rewrite feeds both copies, or two),
+ *   NODE_ARGS (flags of the gateway process), BG_LOG_LEVEL (the gateway's --log-level), KEEP_FILES=<dir> (generate the
  *   files there and keep them, to reuse across invocations).
  * The files are generated once per invocation into a temp folder (streamed to disk); every
  * process and temp folder it starts is removed at the end, on Ctrl-C and on error.
@@ -34,8 +35,12 @@ const SIZES = (process.env.SIZES ?? '20,200').split(',').map(Number);
 const LINES = Number(process.env.LINES ?? 50_000);
 const KEY = 'sk-bench';
 const GROUP = 'bench-group'; // same length as gpt-4o-mini: a copy has the size of the original
+// MODELS=distinct: the second deployment has another upstream model (as two Azure accounts with
+// their own deployment names would), so each copy is rewritten on its own instead of shared.
+const SECOND_MODEL = process.env.MODELS === 'distinct' ? 'gpt-4.1-min' : 'gpt-4o-mini';
 
 console.log(machine().text());
+console.log(`upstream models: ${SECOND_MODEL === 'gpt-4o-mini' ? 'the same for both deployments' : 'one per deployment'}`);
 console.log(`runs ${RUNS}, sizes ${SIZES.map((s) => `${s} MB`).join(', ')}, ${LINES} lines each`);
 
 /** Writes LINES chat lines of about `mb` MB, streamed to disk (never held in memory). */
@@ -93,7 +98,7 @@ const config = (maxMb) => `model_list:
   - model_name: ${GROUP}
     litellm_params: { model: openai/gpt-4o-mini, api_base: "${fake.url}/a/v1", api_key: sk-upstream }
   - model_name: ${GROUP}
-    litellm_params: { model: openai/gpt-4o-mini, api_base: "${fake.url}/b/v1", api_key: sk-upstream }
+    litellm_params: { model: openai/${SECOND_MODEL}, api_base: "${fake.url}/b/v1", api_key: sk-upstream }
 general_settings:
   master_key: ${KEY}
   max_batch_file_size_mb: ${maxMb}
