@@ -49,45 +49,68 @@ export function decodeLine(bytes: Uint8Array, lineNo: number): string {
   return text;
 }
 
+/** Where a split has got to across chunks. */
+interface SplitState {
+  /** The start of a line cut by a chunk boundary, copied. */
+  carried: Buffer[];
+  lineNo: number;
+  offset: number;
+  lineStart: number;
+}
+
+/**
+ * The lines a chunk completes. Synchronous, so each of the two readers below costs one async
+ * step per line, not two (a reader built on the other would pay both).
+ */
+function* completedLines(raw: Uint8Array | string, s: SplitState): Generator<LineBytes> {
+  const chunk = typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  let start = 0;
+  let at = chunk.indexOf(NEWLINE, start);
+  while (at !== -1) {
+    let bytes = chunk.subarray(start, at);
+    if (s.carried.length > 0) {
+      s.carried.push(bytes);
+      bytes = Buffer.concat(s.carried);
+      s.carried = [];
+    }
+    s.lineNo += 1;
+    yield { lineNo: s.lineNo, bytes, byteStart: s.lineStart, terminated: true };
+    start = at + 1;
+    s.lineStart = s.offset + start;
+    at = chunk.indexOf(NEWLINE, start);
+  }
+  // Copy the tail: the source may reuse its chunk buffer once we ask for the next one.
+  if (start < chunk.length) s.carried.push(Buffer.from(chunk.subarray(start)));
+  s.offset += chunk.length;
+}
+
+/** The line a file ends without a newline, if any. */
+const unterminatedLine = (s: SplitState): LineBytes | null =>
+  s.carried.length > 0 ? { lineNo: s.lineNo + 1, bytes: Buffer.concat(s.carried), byteStart: s.lineStart, terminated: false } : null;
+
+const startAt = (byteStart: number): SplitState => ({ carried: [], lineNo: 0, offset: byteStart, lineStart: byteStart });
+
 /**
  * Splits on 0x0A without decoding: a line held within one chunk is a view of it, and only a line
  * that spans chunks is copied. `byteStart`: where `source` starts in the file, when it was opened
  * past its first byte.
  */
 export async function* splitLineBytes(source: AsyncIterable<Uint8Array | string>, byteStart = 0): AsyncGenerator<LineBytes> {
-  let carried: Buffer[] = [];
-  let lineNo = 0;
-  let offset = byteStart;
-  let lineStart = byteStart;
-  for await (const raw of source) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    let start = 0;
-    let at = chunk.indexOf(NEWLINE, start);
-    while (at !== -1) {
-      let bytes = chunk.subarray(start, at);
-      if (carried.length > 0) {
-        carried.push(bytes);
-        bytes = Buffer.concat(carried);
-        carried = [];
-      }
-      lineNo += 1;
-      yield { lineNo, bytes, byteStart: lineStart, terminated: true };
-      start = at + 1;
-      lineStart = offset + start;
-      at = chunk.indexOf(NEWLINE, start);
-    }
-    // Copy the tail: the source may reuse its chunk buffer once we ask for the next one.
-    if (start < chunk.length) carried.push(Buffer.from(chunk.subarray(start)));
-    offset += chunk.length;
-  }
-  if (carried.length > 0) yield { lineNo: lineNo + 1, bytes: Buffer.concat(carried), byteStart: lineStart, terminated: false };
+  const state = startAt(byteStart);
+  for await (const raw of source) for (const line of completedLines(raw, state)) yield line;
+  const last = unterminatedLine(state);
+  if (last !== null) yield last;
 }
 
 /** `byteStart`: where `source` starts in the file, when it was opened past its first byte. */
 export async function* splitLines(source: AsyncIterable<Uint8Array | string>, byteStart = 0): AsyncGenerator<Line> {
-  for await (const { lineNo, bytes, byteStart: at, terminated } of splitLineBytes(source, byteStart)) {
-    const text = decodeLine(bytes, lineNo);
-    // A file that ends in a lone CR has no last line.
-    if (terminated || text.length > 0) yield { lineNo, text, byteStart: at };
+  const state = startAt(byteStart);
+  for await (const raw of source) {
+    for (const { lineNo, bytes, byteStart: at } of completedLines(raw, state)) yield { lineNo, text: decodeLine(bytes, lineNo), byteStart: at };
   }
+  const last = unterminatedLine(state);
+  if (last === null) return;
+  const text = decodeLine(last.bytes, last.lineNo);
+  // A file that ends in a lone CR has no last line.
+  if (text.length > 0) yield { lineNo: last.lineNo, text, byteStart: last.byteStart };
 }
