@@ -1,7 +1,8 @@
 /**
  * Splits a byte stream into lines without ever holding more than the current line: memory is
  * bounded by the longest line, whatever the size of the file. Lines are split on the byte 0x0A,
- * so a multi-byte UTF-8 character is never cut, and decoded one line at a time.
+ * so a multi-byte UTF-8 character is never cut, and decoded one line at a time (`splitLines`)
+ * or left as bytes (`splitLineBytes`, for a copy that never needs the text).
  */
 import { GatewayError } from '../../errors/gateway-error.js';
 
@@ -21,8 +22,6 @@ export interface LineBytes {
    */
   readonly bytes: Buffer;
   readonly byteStart: number;
-  /** False for a last line the file ends without a newline. */
-  readonly terminated: boolean;
 }
 
 const NEWLINE = 0x0a;
@@ -74,7 +73,7 @@ function* completedLines(raw: Uint8Array | string, s: SplitState): Generator<Lin
       s.carried = [];
     }
     s.lineNo += 1;
-    yield { lineNo: s.lineNo, bytes, byteStart: s.lineStart, terminated: true };
+    yield { lineNo: s.lineNo, bytes, byteStart: s.lineStart };
     start = at + 1;
     s.lineStart = s.offset + start;
     at = chunk.indexOf(NEWLINE, start);
@@ -86,7 +85,7 @@ function* completedLines(raw: Uint8Array | string, s: SplitState): Generator<Lin
 
 /** The line a file ends without a newline, if any. */
 const unterminatedLine = (s: SplitState): LineBytes | null =>
-  s.carried.length > 0 ? { lineNo: s.lineNo + 1, bytes: Buffer.concat(s.carried), byteStart: s.lineStart, terminated: false } : null;
+  s.carried.length > 0 ? { lineNo: s.lineNo + 1, bytes: Buffer.concat(s.carried), byteStart: s.lineStart } : null;
 
 const startAt = (byteStart: number): SplitState => ({ carried: [], lineNo: 0, offset: byteStart, lineStart: byteStart });
 
