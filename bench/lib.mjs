@@ -4,7 +4,8 @@
  * for; peers installed at run time into a temp folder; RSS sampling; medians; the machine.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
@@ -241,6 +242,26 @@ export const executedChatConfig = (fakeUrl, { key = 'sk-bench', parallel = 32, e
 general_settings:
   master_key: ${key}
 ${extra}`;
+
+/**
+ * Writes a batch file of `lines` chat lines of about `mb` MB in all, every `body.model` being
+ * `model`, streamed to disk (never held in memory). Resolves to its size in bytes.
+ */
+export async function writeBatchFile(path, { mb, lines, model }) {
+  const perLine = Math.floor((mb * 1e6) / lines);
+  const head = (i) => `{"custom_id":"request-${i}","method":"POST","url":"/v1/chat/completions","body":{"model":"${model}","messages":[{"role":"user","content":"`;
+  const tail = '"}],"max_tokens":64}}\n';
+  const out = createWriteStream(path);
+  const filler = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(perLine / 27) + 1);
+  for (let i = 0; i < lines; i++) {
+    const h = head(i);
+    const line = h + filler.slice(0, Math.max(1, perLine - h.length - tail.length)) + tail;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return statSync(path).size;
+}
 
 /** The request body of chat line `i` of the executor benches. */
 export const chatBody = (i) => ({ model: 'bench-chat', messages: [{ role: 'user', content: `request number ${i}: say hello` }], max_tokens: 16 });

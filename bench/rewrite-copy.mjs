@@ -10,34 +10,21 @@
  *   `.`), FILE=<a batch .jsonl> (default: a 200 MB, 50,000-line file generated into a temp folder,
  *   removed at the end).
  */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { machine, median, removeDir, tempDir } from './lib.mjs';
+import { machine, median, removeDir, tempDir, writeBatchFile } from './lib.mjs';
 
 const RUNS = Number(process.argv[2] ?? 5);
 const BUILDS = (process.env.BUILDS ?? '.').split(',');
 const ROOT = resolve(import.meta.dirname, '..');
-
-async function generate(path, lines = 50_000, bytes = 200e6) {
-  const out = createWriteStream(path);
-  const filler = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(bytes / lines / 27));
-  for (let i = 0; i < lines; i++) {
-    const head = `{"custom_id":"request-${i}","method":"POST","url":"/v1/chat/completions","body":{"model":"bench-group","messages":[{"role":"user","content":"`;
-    const line = `${head}${filler.slice(0, Math.floor(bytes / lines) - head.length - 22)}"}],"max_tokens":64}}\n`;
-    if (!out.write(line)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
 
 let dir = null;
 let file = process.env.FILE;
 if (file === undefined) {
   dir = tempDir('rewrite-copy');
   file = join(dir, 'batch.jsonl');
-  await generate(file);
+  await writeBatchFile(file, { mb: 200, lines: 50_000, model: 'bench-group' });
 }
 try {
   console.log(machine().text());

@@ -21,16 +21,15 @@
  * Run by hand: `npm run build && node bench/uploads.mjs [runs]` (default 3).
  * Environment: SIZES=20,200 (MB; 1000 for the 1 GB file), LINES=50000, MODELS=same|distinct (the
  *   two deployments' upstream models: the same one, so one rewrite feeds both copies, or two),
- *   NODE_ARGS (flags of the gateway process), BG_LOG_LEVEL (the gateway's --log-level), KEEP_FILES=<dir> (generate the
- *   files there and keep them, to reuse across invocations).
+ *   NODE_ARGS (flags of the gateway process), BG_LOG_LEVEL (the gateway's --log-level),
+ *   KEEP_FILES=<dir> (generate the files there and keep them, to reuse across invocations).
  * The files are generated once per invocation into a temp folder (streamed to disk); every
  * process and temp folder it starts is removed at the end, on Ctrl-C and on error.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { cpuMs, machine, median, rssMb, sampleRss, sleep, startFake, startGateway, stop, table, tempDir, cleanupSync } from './lib.mjs';
+import { cpuMs, machine, median, rssMb, sampleRss, sleep, startFake, startGateway, stop, table, tempDir, cleanupSync, writeBatchFile } from './lib.mjs';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const SIZES = (process.env.SIZES ?? '20,200').split(',').map(Number);
@@ -45,31 +44,13 @@ console.log(machine().text());
 console.log(`upstream models: ${SECOND_MODEL === 'gpt-4o-mini' ? 'the same for both deployments' : 'one per deployment'}`);
 console.log(`runs ${RUNS}, sizes ${SIZES.map((s) => `${s} MB`).join(', ')}, ${LINES} lines each`);
 
-/** Writes LINES chat lines of about `mb` MB, streamed to disk (never held in memory). */
-async function generate(path, mb) {
-  if (existsSync(path)) return statSync(path).size;
-  const perLine = Math.floor((mb * 1e6) / LINES);
-  const head = (i) => `{"custom_id":"request-${i}","method":"POST","url":"/v1/chat/completions","body":{"model":"${GROUP}","messages":[{"role":"user","content":"`;
-  const tail = '"}],"max_tokens":64}}\n';
-  const out = createWriteStream(path);
-  const filler = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(perLine / 27) + 1);
-  for (let i = 0; i < LINES; i++) {
-    const h = head(i);
-    const line = h + filler.slice(0, Math.max(1, perLine - h.length - tail.length)) + tail;
-    if (!out.write(line)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return statSync(path).size;
-}
-
 const filesDir = process.env.KEEP_FILES ?? tempDir('upload-files');
 mkdirSync(filesDir, { recursive: true });
 const files = {};
 for (const mb of SIZES) {
   const path = join(filesDir, `batch-${mb}mb-${LINES}.jsonl`);
   const t0 = performance.now();
-  const bytes = await generate(path, mb);
+  const bytes = existsSync(path) ? statSync(path).size : await writeBatchFile(path, { mb, lines: LINES, model: GROUP });
   files[mb] = { path, bytes };
   console.log(`file ${mb} MB: ${(bytes / 1e6).toFixed(1)} MB, ${LINES} lines (${((performance.now() - t0) / 1000).toFixed(1)} s to generate)`);
 }

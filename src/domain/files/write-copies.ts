@@ -8,13 +8,13 @@
  * every target model group got at least one copy. When a group gets no copy at all, the upload
  * fails and the copies already written are deleted upstream.
  */
+import type { Readable } from 'node:stream';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { UpstreamError } from '../../errors/upstream-error.js';
 import type { Deployment } from '../deployment.js';
 import { recordControlSuccess } from '../deployments/deployment-health.js';
 import type { UpstreamFile } from '../ports/provider-adapter.js';
 import type { ServiceDeps } from '../service-deps.js';
-import type { Readable } from 'node:stream';
 import { fanOut } from './fan-out.js';
 import { rewriteForDeployment } from './rewrite-lines.js';
 import type { SpooledUpload } from './spooled-upload.js';
@@ -64,8 +64,7 @@ export async function writeCopies(
   targets: readonly Target[],
   groups: readonly string[],
 ): Promise<CopiesOutcome> {
-  const bodies = copyBodies(deps, job, targets);
-  const results = await Promise.allSettled(targets.map((t, i) => writeCopy(deps, job, t, bodies[i] ?? { body: job.file.open(), bytes: job.file.bytes })));
+  const results = await Promise.allSettled(copyBodies(deps, job, targets).map((copy) => writeCopy(deps, job, copy)));
   const written: WrittenCopy[] = [];
   let firstError: unknown = null;
   const looseEnds: string[] = [];
@@ -105,13 +104,14 @@ export async function writeCopies(
 }
 
 interface CopyBody {
+  readonly target: Target;
   readonly body: Readable;
   /** Known only for the spool file sent as it is; a rewritten copy goes out chunked. */
   readonly bytes: number | null;
 }
 
 /**
- * Each target's body. Lines are rewritten once per distinct result, not once per copy: targets
+ * Each target's body, in the targets' order. Lines are rewritten once per distinct result, not once per copy: targets
  * that take the same bytes (OpenAI-format lines given the same upstream model) share one rewrite
  * through `fanOut`. A native-format copy is its adapter's own encoding and is never shared; an
  * untransformed copy is the spool file itself, which each target reads on its own.
@@ -135,14 +135,14 @@ function copyBodies(deps: ServiceDeps, job: CopyJob, targets: readonly Target[])
         left = fanOut(rewriteForDeployment(job.file.open(), adapter, model), readers.get(model) ?? 1);
         branches.set(model, left);
       }
-      return { body: left.shift() ?? rewriteForDeployment(job.file.open(), adapter, model), bytes: null };
+      return { target, body: left.shift() ?? rewriteForDeployment(job.file.open(), adapter, model), bytes: null };
     }
-    if (job.isBatch && formatOf(target) === 'native') return { body: rewriteForDeployment(job.file.open(), adapter, target.rewriteTo), bytes: null };
-    return { body: job.file.open(), bytes: job.file.bytes };
+    if (job.isBatch && formatOf(target) === 'native') return { target, body: rewriteForDeployment(job.file.open(), adapter, target.rewriteTo), bytes: null };
+    return { target, body: job.file.open(), bytes: job.file.bytes };
   });
 }
 
-async function writeCopy(deps: ServiceDeps, job: CopyJob, target: Target, { body, bytes }: CopyBody): Promise<UpstreamFile> {
+async function writeCopy(deps: ServiceDeps, job: CopyJob, { target, body, bytes }: CopyBody): Promise<UpstreamFile> {
   const adapter = deps.registry.adapterFor(target.deployment);
   try {
     const upstream = await adapter.uploadFile(
