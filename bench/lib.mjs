@@ -120,7 +120,7 @@ export async function startFake(nodeArgs = []) {
  * folder (embedded SQLite under it). Its log goes to a file there, not through a pipe into the
  * bench process, which is also the load generator. Resolves to `{url, child, dir, log}`.
  */
-export async function startGateway(configText, { nodeArgs = [], logLevel, tag = 'gw' } = {}) {
+export async function startGateway(configText, { nodeArgs = [], logLevel, tag = 'gw', entry = process.env.BG_ENTRY ?? 'dist/bin/batchgate.js' } = {}) {
   const dir = tempDir(tag);
   const config = join(dir, 'config.yaml');
   writeFileSync(config, configText);
@@ -129,7 +129,7 @@ export async function startGateway(configText, { nodeArgs = [], logLevel, tag = 
   // A port chosen here rather than `--port 0`: with a quieter --log-level the "listening" line
   // is not written, so readiness is the liveliness route.
   const port = await freePort();
-  const args = [...nodeArgs, resolve(ROOT, process.env.BG_ENTRY ?? 'dist/bin/batchgate.js'), 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'data')];
+  const args = [...nodeArgs, resolve(ROOT, entry), 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'data')];
   if (logLevel) args.push('--log-level', logLevel);
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', fd, fd], cwd: dir }));
   closeSync(fd);

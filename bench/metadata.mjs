@@ -12,6 +12,8 @@
  *               request; this tells what that costs),
  *   bg-fresh0   batchgate with `batch_freshness_seconds: 0` (every retrieve reaches upstream;
  *               measured on the retrieve only; default log level),
+ *   bg-before   batchgate as built by another checkout, when BEFORE_ENTRY=<its dist/bin/batchgate.js>
+ *               is set: a change measured before and after in the same run, cell by cell,
  *   portkey     the Portkey AI gateway (`@portkey-ai/gateway` from the npm registry), bound to
  *               127.0.0.1, pointed at the fake with `x-portkey-provider: openai` and
  *               `x-portkey-custom-host: <fake>/v1`.
@@ -91,8 +93,8 @@ general_settings:
 ${freshness === undefined ? '' : `  batch_freshness_seconds: ${freshness}\n`}`;
 
 const targets = [direct];
-async function addGateway(name, freshness, logLevel) {
-  const gw = await startGateway(gatewayConfig(freshness), { logLevel, tag: name });
+async function addGateway(name, freshness, logLevel, entry) {
+  const gw = await startGateway(gatewayConfig(freshness), { logLevel, tag: name, entry });
   const headers = { authorization: `Bearer ${KEY}` };
   const t = { name, base: gw.url, headers, child: gw.child, pid: gw.child.pid };
   t.fileId = await upload(gw.url, headers);
@@ -100,6 +102,7 @@ async function addGateway(name, freshness, logLevel) {
   targets.push(t);
 }
 if (TARGETS.includes('batchgate')) await addGateway('batchgate', undefined, process.env.BG_LOG_LEVEL);
+if (process.env.BEFORE_ENTRY) await addGateway('bg-before', undefined, process.env.BG_LOG_LEVEL, process.env.BEFORE_ENTRY);
 if (TARGETS.includes('bg-warn')) await addGateway('bg-warn', undefined, 'warn');
 if (TARGETS.includes('bg-fresh0') && CALLS.includes('retrieve')) await addGateway('bg-fresh0', 0, process.env.BG_LOG_LEVEL);
 

@@ -2,7 +2,8 @@
 /**
  * A CPU profile of the gateway while it serves one call in a loop (one client, no concurrency),
  * to see where its time goes: `POST /v1/batches` by default (CALL=create), or a store-answered
- * `GET /v1/batches/{id}` (CALL=retrieve) or `GET /v1/files/{id}` (CALL=file). Writes the
+ * `GET /v1/batches/{id}` (CALL=retrieve), `GET /v1/files/{id}` (CALL=file) or a full page of
+ * `GET /v1/batches?limit=20` (CALL=list). Writes the
  * `.cpuprofile` into the temp folder and prints its self time by package, file and function
  * (`cpu-profile.mjs`; BG_ENTRY=dist/cli/main.js for source file names).
  *
@@ -32,10 +33,13 @@ const file = await (await fetch(`${gw.url}/v1/files`, { method: 'POST', headers,
 const createBody = JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
 const create = () => fetch(`${gw.url}/v1/batches`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: createBody });
 const batch = await (await create()).json();
+// A listing page is full only with more batches than its limit.
+if (CALL === 'list') for (let i = 0; i < 20; i += 1) await (await create()).arrayBuffer();
 const calls = {
   create,
   retrieve: () => fetch(`${gw.url}/v1/batches/${batch.id}`, { headers }),
   file: () => fetch(`${gw.url}/v1/files/${file.id}`, { headers }),
+  list: () => fetch(`${gw.url}/v1/batches?limit=20`, { headers }),
 };
 if (!(CALL in calls)) throw new Error(`CALL must be one of ${Object.keys(calls).join(', ')}`);
 let n = 0;

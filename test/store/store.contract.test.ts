@@ -358,6 +358,20 @@ for (const backend of backends) {
         }
       });
 
+      it('lists each batch with its wire object and cursor fields only', async () => {
+        const batch = batchRecord({ id: 'b-listed', createdAtMs: T0 + 5 });
+        await store.batches.insert(batch);
+        expect((await store.batches.list({ scope: ALL, limit: 10 })).items).toEqual([
+          { id: batch.id, createdAtMs: batch.createdAtMs, object: batch.object },
+        ]);
+        const file = fileRecord({ id: 'file-listed', expiresAt: 1_800_000_000 });
+        await store.files.insert(file, [copyRecord({ fileId: file.id })]);
+        const { id, purpose, filename, bytes, createdAtMs, expiresAt, status } = file;
+        expect((await store.files.list({ scope: ALL, order: 'asc', limit: 10 })).items).toEqual([
+          { id, purpose, filename, bytes, createdAtMs, expiresAt, status },
+        ]);
+      });
+
       it('scopes listings by key and team', async () => {
         await store.batches.insert(batchRecord({ id: 'b-a', owner: owner('key-a', 'team-t') }));
         await store.batches.insert(batchRecord({ id: 'b-b', owner: owner('key-b', 'team-t') }));

@@ -1,9 +1,9 @@
 import type { FileObject, FilePurpose } from '../../contracts/openai.js';
 import { toSeconds } from '../ports/clock.js';
-import type { FileRecord } from '../ports/store.js';
+import type { ListedFile } from '../ports/store.js';
 
 /** The wire File object of a stored file: always the gateway id, never an upstream one. */
-export const toFileObject = (file: FileRecord): FileObject => ({
+export const toFileObject = (file: ListedFile): FileObject => ({
   id: file.id,
   object: 'file',
   bytes: file.bytes,

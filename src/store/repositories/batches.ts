@@ -2,7 +2,7 @@
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Batch, BatchStatus } from '../../contracts/openai.js';
 import { TERMINAL_BATCH_STATUSES } from '../../contracts/openai.js';
-import type { BatchListQuery, BatchRecord, BatchRepository, BatchUpdate, Page, PendingBatch } from '../../domain/ports/store.js';
+import type { BatchListQuery, BatchRecord, BatchRepository, BatchUpdate, ListedBatch, Page, PendingBatch } from '../../domain/ports/store.js';
 import type { BatchesTable, Database } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 import { afterCondition, emptyPage, ownerColumns, ownerOfRow, scopeCondition, toPage } from './listing.js';
@@ -112,11 +112,11 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
       throw new Error(`batch ${id}: kept losing compare-and-set races`);
     },
 
-    list: async (query: BatchListQuery): Promise<Page<BatchRecord>> => {
+    list: async (query: BatchListQuery): Promise<Page<ListedBatch>> => {
       const scope = scopeCondition(query.scope);
       // `IN ()` is not SQL, and no group means no batch can match.
       if (scope === null || query.modelGroups?.length === 0) return emptyPage();
-      let qb = db.selectFrom('batches').selectAll().where('state', '=', 'ready');
+      let qb = db.selectFrom('batches').select(['id', 'created_at_ms', 'object']).where('state', '=', 'ready');
       if (scope !== undefined) qb = qb.where(scope);
       if (query.modelGroups !== undefined) qb = qb.where('model_group', 'in', [...query.modelGroups]);
       if (query.teamId !== undefined) qb = qb.where('owner_team_id', '=', query.teamId);
@@ -126,7 +126,7 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
         .orderBy('id', 'desc')
         .limit(query.limit + 1)
         .execute();
-      return toPage(rows, query.limit, fromRow);
+      return toPage(rows, query.limit, (r) => ({ id: r.id, createdAtMs: r.created_at_ms, object: fromJson<Batch>(r.object) }));
     },
 
     countActiveForInputFile: async (fileId) => {

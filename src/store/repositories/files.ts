@@ -1,6 +1,6 @@
 /** Gateway files and their upstream copies. */
 import type { Kysely, Selectable } from 'kysely';
-import type { FileCopyRecord, FileListQuery, FileRecord, FileRepository, Page, PendingFile } from '../../domain/ports/store.js';
+import type { FileCopyRecord, FileListQuery, FileRecord, FileRepository, ListedFile, Page, PendingFile } from '../../domain/ports/store.js';
 import type { Database, FileCopiesTable, FilesTable } from '../schema.js';
 import { fromJson, toJson } from './json.js';
 import { afterCondition, emptyPage, ownerColumns, ownerOfRow, scopeCondition, toPage } from './listing.js';
@@ -136,10 +136,13 @@ export function fileRepository(db: Kysely<Database>): FileRepository {
 
     findByUpstream,
 
-    list: async (query: FileListQuery): Promise<Page<FileRecord>> => {
+    list: async (query: FileListQuery): Promise<Page<ListedFile>> => {
       const scope = scopeCondition(query.scope);
       if (scope === null) return emptyPage();
-      let qb = db.selectFrom('files').selectAll().where('state', '=', 'ready');
+      let qb = db
+        .selectFrom('files')
+        .select(['id', 'purpose', 'filename', 'bytes', 'created_at_ms', 'expires_at', 'status'])
+        .where('state', '=', 'ready');
       if (scope !== undefined) qb = qb.where(scope);
       if (query.purpose !== undefined) qb = qb.where('purpose', '=', query.purpose);
       if (query.after !== undefined) qb = qb.where(afterCondition(query.after, query.order));
@@ -148,7 +151,15 @@ export function fileRepository(db: Kysely<Database>): FileRepository {
         .orderBy('id', query.order)
         .limit(query.limit + 1)
         .execute();
-      return toPage(rows, query.limit, fromRow);
+      return toPage(rows, query.limit, (r) => ({
+        id: r.id,
+        purpose: r.purpose,
+        filename: r.filename,
+        bytes: r.bytes,
+        createdAtMs: r.created_at_ms,
+        expiresAt: r.expires_at,
+        status: r.status,
+      }));
     },
 
     deleteCopy: async (fileId, deploymentId) => {
