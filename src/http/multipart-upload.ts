@@ -20,6 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { SpooledUpload } from '../domain/files/spooled-upload.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { spoolChunks } from './spool-chunks.js';
 
 export interface ReceivedUpload {
   /** Every text field, in arrival order per name. */
@@ -181,7 +182,10 @@ export async function receiveUpload(source: Readable, headers: IncomingHttpHeade
   const { file } = received;
   return {
     fields,
-    file: file === null ? null : { ...file, open: (start = 0) => createReadStream(path, { start, highWaterMark: 256 * 1024 }) },
+    file:
+      file === null
+        ? null
+        : { ...file, open: (start = 0) => createReadStream(path, { start, highWaterMark: 256 * 1024 }), chunks: (start = 0) => spoolChunks(path, start) },
     dispose,
   };
 }

@@ -12,17 +12,21 @@ import type { ProviderAdapter } from '../../src/domain/ports/provider-adapter.js
 
 const adapterOf = (lineFormat: 'openai' | 'native') => ({ capabilities: { lineFormat }, encodeInputLine: (line: unknown) => line }) as unknown as ProviderAdapter;
 
-/** The file cut into chunks at the given sizes, as a read stream hands them out. */
-const chunked = (bytes: Buffer, sizes: readonly number[]): Readable => {
-  const chunks: Buffer[] = [];
+/**
+ * The file cut into chunks at the given sizes, as the spool reader hands them out: every chunk
+ * is a view of one buffer, overwritten for the next, so a rewrite that kept a view would show.
+ */
+async function* chunked(bytes: Buffer, sizes: readonly number[]): AsyncGenerator<Uint8Array> {
+  const reused = Buffer.alloc(Math.max(1, ...sizes, 7));
   let at = 0;
   for (let i = 0; at < bytes.length; i++) {
-    const n = Math.max(1, sizes[i % Math.max(1, sizes.length)] ?? 7);
-    chunks.push(Buffer.from(bytes.subarray(at, at + n)));
+    const n = Math.min(Math.max(1, sizes[i % Math.max(1, sizes.length)] ?? 7), bytes.length - at);
+    bytes.copy(reused, 0, at, at + n);
+    yield reused.subarray(0, n);
+    reused.fill(0x23);
     at += n;
   }
-  return Readable.from(chunks);
-};
+}
 
 const collect = async (stream: Readable): Promise<string> => {
   const parts: Buffer[] = [];

@@ -39,7 +39,7 @@ export async function forgetNativeInput(deps: ServiceDeps, fileId: string): Prom
 
 async function recordLineKeys(deps: ServiceDeps, fileId: string, file: SpooledUpload, signal: AbortSignal): Promise<void> {
   let page: LineKey[] = [];
-  for await (const { text, lineNo } of splitLines(file.open())) {
+  for await (const { text, lineNo } of splitLines(file.chunks())) {
     if (text.trim() === '') continue;
     // The file was validated: every line is an object with a string custom_id.
     const { custom_id: customId } = JSON.parse(text) as { custom_id: string };

@@ -99,7 +99,7 @@ function rewrittenText(line: LineBytes, adapter: ProviderAdapter, model: string 
  */
 const WRITE_BYTES = 64 * 1024;
 
-async function* rewrite(source: Readable, adapter: ProviderAdapter, model: string | null): AsyncGenerator<Buffer> {
+async function* rewrite(source: AsyncIterable<Uint8Array>, adapter: ProviderAdapter, model: string | null): AsyncGenerator<Buffer> {
   const modelBytes = model !== null && adapter.capabilities.lineFormat === 'openai' ? Buffer.from(JSON.stringify(model)) : null;
   let out = Buffer.allocUnsafe(WRITE_BYTES);
   let used = 0;
@@ -121,5 +121,5 @@ async function* rewrite(source: Readable, adapter: ProviderAdapter, model: strin
   if (used > 0) yield out.subarray(0, used);
 }
 
-export const rewriteForDeployment = (source: Readable, adapter: ProviderAdapter, model: string | null): Readable =>
+export const rewriteForDeployment = (source: AsyncIterable<Uint8Array>, adapter: ProviderAdapter, model: string | null): Readable =>
   Readable.from(rewrite(source, adapter, model), { objectMode: false });

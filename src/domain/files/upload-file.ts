@@ -161,12 +161,12 @@ async function inspect(deps: ServiceDeps, input: UploadInput, groups: readonly s
       if (input.principal.models !== null) assertMayUseModel(input.principal, group, `body.model on line ${lineNo}`);
     },
   });
-  for await (const line of splitLines(input.file.open())) {
+  for await (const line of splitLines(input.file.chunks())) {
     input.signal.throwIfAborted();
     inspector.inspect(line);
   }
   const result = inspector.result();
-  await inspector.checkUnique(() => splitLines(input.file.open()));
+  await inspector.checkUnique(() => splitLines(input.file.chunks()));
   return result;
 }
 

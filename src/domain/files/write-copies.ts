@@ -132,12 +132,12 @@ function copyBodies(deps: ServiceDeps, job: CopyJob, targets: readonly Target[])
       let left = branches.get(model);
       if (left === undefined) {
         // OpenAI-format lines come out the same from any adapter: only the model is spliced in.
-        left = fanOut(rewriteForDeployment(job.file.open(), adapter, model), readers.get(model) ?? 1);
+        left = fanOut(rewriteForDeployment(job.file.chunks(), adapter, model), readers.get(model) ?? 1);
         branches.set(model, left);
       }
-      return { target, body: left.shift() ?? rewriteForDeployment(job.file.open(), adapter, model), bytes: null };
+      return { target, body: left.shift() ?? rewriteForDeployment(job.file.chunks(), adapter, model), bytes: null };
     }
-    if (job.isBatch && formatOf(target) === 'native') return { target, body: rewriteForDeployment(job.file.open(), adapter, target.rewriteTo), bytes: null };
+    if (job.isBatch && formatOf(target) === 'native') return { target, body: rewriteForDeployment(job.file.chunks(), adapter, target.rewriteTo), bytes: null };
     return { target, body: job.file.open(), bytes: job.file.bytes };
   });
 }
