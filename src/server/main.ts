@@ -4,10 +4,12 @@
  */
 import type { GatewayConfig } from '../config/types.js';
 import { composeGateway } from './compose.js';
+import { keepWasmOnBaseline } from './wasm-baseline.js';
 import { closeOnSignals } from './shutdown.js';
 import { loggerOptions, processLogger } from './process-logger.js';
 
 export async function runServer(config: GatewayConfig): Promise<void> {
+  keepWasmOnBaseline();
   const logger = processLogger(config);
   const gateway = await composeGateway(config, {
     httpLogger: loggerOptions(config),

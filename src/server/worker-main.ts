@@ -5,10 +5,12 @@
  */
 import type { GatewayConfig } from '../config/types.js';
 import { composeGateway } from './compose.js';
+import { keepWasmOnBaseline } from './wasm-baseline.js';
 import { processLogger } from './process-logger.js';
 import { closeOnSignals } from './shutdown.js';
 
 export async function runWorker(config: GatewayConfig): Promise<void> {
+  keepWasmOnBaseline();
   const logger = processLogger(config);
   const gateway = await composeGateway({ ...config, lifecycle: { ...config.lifecycle, runWorker: true } }, { logger });
   logger.info(
