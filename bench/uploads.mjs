@@ -13,7 +13,8 @@
  * ratio against the target of ≤ 4×), the gateway process's CPU per upload (user + system: less
  * noisy than the wall time when the client, the fake and the gateway share two cores), lines/s
  * (50,000 lines ÷ the gateway's upload time: every line validated and rewritten twice), the
- * gateway's peak RSS while uploading (VmRSS of /proc/<pid>/status every 20 ms) and its RSS when
+ * gateway's peak RSS while uploading (VmRSS of /proc/<pid>/status every 20 ms; the target is judged
+ * on the highest of the runs, a ceiling) and its RSS when
  * idle (1 s after start, before the first upload, and again 3 s after the last; the idle target
  * itself is judged by `bench/idle-memory.mjs`, once V8's memory reducer has run). A fresh
  * gateway process per size.
@@ -132,16 +133,18 @@ for (const mb of SIZES) {
   await stop(gw.child);
 }
 
-const rows = [['size', 'direct s', 'gateway s', 'ratio (≤ 4×)', 'gateway CPU s', 'lines/s (≥ 250,000)', 'peak RSS MB (≤ 120)', 'RSS MB 1 s after start → 3 s after the last upload']];
+const rows = [['size', 'direct s', 'gateway s', 'ratio (≤ 4×)', 'gateway CPU s', 'lines/s (≥ 250,000)', 'peak RSS MB, median / highest (≤ 120)', 'RSS MB 1 s after start → 3 s after the last upload']];
 const summary = [];
 for (const mb of SIZES) {
   const r = results[mb];
   const d = median(r.direct);
   const g = median(r.gateway);
   const lps = LINES / g;
-  const peak = median(r.peak);
-  rows.push([`${(files[mb].bytes / 1e6).toFixed(0)} MB`, d.toFixed(2), g.toFixed(2), `${(g / d).toFixed(1)}×`, median(r.cpu).toFixed(2), Math.round(lps).toLocaleString('en-US'), peak.toFixed(1), `${r.idleStart.toFixed(1)} → ${r.idleEnd.toFixed(1)}`]);
-  summary.push(`${mb} MB ${(g / d).toFixed(1)}× direct (target ≤ 4×: ${g / d <= 4 ? 'met' : 'MISSED'}), ${Math.round(lps).toLocaleString('en-US')} lines/s (≥ 250,000: ${lps >= 250_000 ? 'met' : 'MISSED'}), peak RSS ${peak.toFixed(0)} MB (≤ 120: ${peak <= 120 ? 'met' : 'MISSED'}), RSS ${r.idleStart.toFixed(0)} MB 1 s after start (the ≤ 80 MB idle target is judged by bench/idle-memory.mjs, 25 s after ready)`);
+  // The target is a ceiling, so it is judged on the highest peak of any upload, not the median:
+  // a one-off (a compile, a late collection) is what a container's memory limit meets.
+  const peak = Math.max(...r.peak);
+  rows.push([`${(files[mb].bytes / 1e6).toFixed(0)} MB`, d.toFixed(2), g.toFixed(2), `${(g / d).toFixed(1)}×`, median(r.cpu).toFixed(2), Math.round(lps).toLocaleString('en-US'), `${median(r.peak).toFixed(1)} / ${peak.toFixed(1)}`, `${r.idleStart.toFixed(1)} → ${r.idleEnd.toFixed(1)}`]);
+  summary.push(`${mb} MB ${(g / d).toFixed(1)}× direct (target ≤ 4×: ${g / d <= 4 ? 'met' : 'MISSED'}), ${Math.round(lps).toLocaleString('en-US')} lines/s (≥ 250,000: ${lps >= 250_000 ? 'met' : 'MISSED'}), highest peak RSS ${peak.toFixed(0)} MB (≤ 120: ${peak <= 120 ? 'met' : 'MISSED'}), RSS ${r.idleStart.toFixed(0)} MB 1 s after start (the ≤ 80 MB idle target is judged by bench/idle-memory.mjs, 25 s after ready)`);
 }
 console.log(`\nmedians of ${RUNS} runs\n`);
 console.log(table(rows));
