@@ -22,6 +22,17 @@ export async function cursorAfter(
   return { createdAtMs: cursor.createdAtMs, id: cursor.id };
 }
 
+/**
+ * A page of wire objects that are JSON text already, for the HTTP layer to write out as OpenAI's
+ * list envelope: the batch listing serves each batch's stored object verbatim, since parsing 20
+ * of them only to serialise them again was a quarter of a listing's cost (bench/RESULTS.md,
+ * "Listings").
+ */
+export interface JsonListPage {
+  readonly items: readonly { readonly id: string; readonly json: string }[];
+  readonly hasMore: boolean;
+}
+
 export const listEnvelope = <T extends { readonly id: string }>(data: T[], hasMore: boolean): ListEnvelope<T> => ({
   object: 'list',
   data,

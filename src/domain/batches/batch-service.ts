@@ -3,7 +3,7 @@
  * creation fails there with a retryable error), then sticky retrieve and cancel through the
  * store. Raw upstream ids never leave this module: the client sees gateway ids only.
  */
-import { TERMINAL_BATCH_STATUSES, type Batch, type ListEnvelope } from '../../contracts/openai.js';
+import { TERMINAL_BATCH_STATUSES, type Batch } from '../../contracts/openai.js';
 import type { CreateBatchRequest } from '../../contracts/requests.js';
 import { GatewayError, notFound } from '../../errors/gateway-error.js';
 import { scrubUpstreamField, scrubUpstreamText } from '../../errors/scrub.js';
@@ -12,7 +12,7 @@ import { assertMayUseModel, mayUseModel } from '../auth/model-access.js';
 import type { Deployment } from '../deployment.js';
 import { recordControlSuccess } from '../deployments/deployment-health.js';
 import { placementOrder } from '../deployments/placement.js';
-import { cursorAfter, listEnvelope } from '../listing.js';
+import { cursorAfter, type JsonListPage } from '../listing.js';
 import { newBatchId } from '../ids.js';
 import { canSee, ownerOf, scopeOf, type Principal } from '../principal.js';
 import { toSeconds } from '../ports/clock.js';
@@ -258,7 +258,7 @@ export class BatchService {
     return (await this.store(batch, upstream, signal))?.object ?? batch.object;
   }
 
-  async list(principal: Principal, input: ListBatchesInput): Promise<ListEnvelope<Batch>> {
+  async list(principal: Principal, input: ListBatchesInput): Promise<JsonListPage> {
     const page = await this.deps.store.batches.list({
       scope: scopeOf(principal),
       after: await cursorAfter(principal, input.after, 'batch', (id) => this.deps.store.batches.get(id)),
@@ -266,7 +266,7 @@ export class BatchService {
       modelGroups: input.modelGroups?.map((g) => this.deps.directory.canonicalGroup(g) ?? g),
       teamId: input.teamId,
     });
-    return listEnvelope(page.items.map((b) => b.object), page.hasMore);
+    return { items: page.items.map((b) => ({ id: b.id, json: b.objectJson })), hasMore: page.hasMore };
   }
 
   async visible(principal: Principal, id: string): Promise<BatchRecord> {

@@ -90,7 +90,8 @@ export interface BatchRecord {
  * three quarters of a `GET /v1/batches?limit=20` (bench/RESULTS.md, "Listings").
  */
 export type ListedFile = Pick<FileRecord, 'id' | 'purpose' | 'filename' | 'bytes' | 'createdAtMs' | 'expiresAt' | 'status'>;
-export type ListedBatch = Pick<BatchRecord, 'id' | 'createdAtMs' | 'object'>;
+/** A listed batch carries its stored wire object as the JSON text it is kept in, served verbatim. */
+export type ListedBatch = Pick<BatchRecord, 'id' | 'createdAtMs'> & { readonly objectJson: string };
 
 /** Position in a listing: lists are ordered by (createdAtMs, id). */
 export interface ListCursor {

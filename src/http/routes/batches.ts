@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createBatchSchema, listBatchesQuerySchema } from '../../contracts/requests.js';
 import type { BatchService } from '../../domain/batches/batch-service.js';
 import { clientSignal } from '../client-signal.js';
+import { sendJsonList } from '../json-list.js';
 import { parseRequest } from '../validation.js';
 
 export interface BatchRoutesOptions {
@@ -22,15 +23,16 @@ export const batchRoutes = (app: FastifyInstance, options: BatchRoutesOptions): 
     return batches.create(request.principal, body, clientSignal(reply, requestTimeoutMs), idempotencyKey);
   });
 
-  app.get('/batches', async (request) => {
+  app.get('/batches', async (request, reply) => {
     const query = parseRequest(listBatchesQuerySchema, request.query);
     const groups = query.target_model_names?.split(',').map((g) => g.trim()).filter((g) => g !== '');
-    return batches.list(request.principal, {
+    const page = await batches.list(request.principal, {
       limit: query.limit,
       after: query.after,
       modelGroups: groups === undefined || groups.length === 0 ? undefined : groups,
       teamId: query.team_id,
     });
+    return sendJsonList(reply, page);
   });
 
   app.get<IdParams>('/batches/:batch_id', async (request, reply) =>

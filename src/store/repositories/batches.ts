@@ -126,7 +126,7 @@ export function batchRepository(db: Kysely<Database>): BatchRepository {
         .orderBy('id', 'desc')
         .limit(query.limit + 1)
         .execute();
-      return toPage(rows, query.limit, (r) => ({ id: r.id, createdAtMs: r.created_at_ms, object: fromJson<Batch>(r.object) }));
+      return toPage(rows, query.limit, (r) => ({ id: r.id, createdAtMs: r.created_at_ms, objectJson: r.object }));
     },
 
     countActiveForInputFile: async (fileId) => {
