@@ -5,9 +5,10 @@
  * writing the copies (bench/RESULTS.md, uploads).
  *
  * Memory stays bounded: the source is paused while any live branch is full, so the fastest
- * upstream waits for the slowest, each branch buffering at most its high-water mark of chunks. A branch
- * its reader gives up on (that upload failed, or was aborted) stops counting; the others go on,
- * and the source is destroyed once no branch is left. An error of the source ends every branch.
+ * upstream waits for the slowest, each branch buffering at most `BRANCH_CHUNKS` chunks. A
+ * branch its reader gives up on (that upload failed, or was aborted) stops counting; the others
+ * go on, and the source is destroyed once no branch is left. An error of the source ends every
+ * branch.
  */
 import { PassThrough, type Readable } from 'node:stream';
 

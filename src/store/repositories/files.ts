@@ -25,15 +25,22 @@ const toRow = (f: FileRecord): FilesTable => ({
   ...ownerColumns(f.owner),
 });
 
-const fromRow = (r: Selectable<FilesTable>): FileRecord => ({
+/** The columns a listing reads: what the File object shows, and the cursor. */
+const LISTED_COLUMNS = ['id', 'purpose', 'filename', 'bytes', 'created_at_ms', 'expires_at', 'status'] as const;
+
+const listedFromRow = (r: Pick<Selectable<FilesTable>, (typeof LISTED_COLUMNS)[number]>): ListedFile => ({
   id: r.id,
-  kind: r.kind,
   purpose: r.purpose,
   filename: r.filename,
   bytes: r.bytes,
   createdAtMs: r.created_at_ms,
   expiresAt: r.expires_at,
   status: r.status,
+});
+
+const fromRow = (r: Selectable<FilesTable>): FileRecord => ({
+  ...listedFromRow(r),
+  kind: r.kind,
   modelGroups: fromJson<string[]>(r.model_groups),
   lineCount: r.line_count,
   lineModels: fromJson<string[]>(r.line_models),
@@ -139,10 +146,7 @@ export function fileRepository(db: Kysely<Database>): FileRepository {
     list: async (query: FileListQuery): Promise<Page<ListedFile>> => {
       const scope = scopeCondition(query.scope);
       if (scope === null) return emptyPage();
-      let qb = db
-        .selectFrom('files')
-        .select(['id', 'purpose', 'filename', 'bytes', 'created_at_ms', 'expires_at', 'status'])
-        .where('state', '=', 'ready');
+      let qb = db.selectFrom('files').select(LISTED_COLUMNS).where('state', '=', 'ready');
       if (scope !== undefined) qb = qb.where(scope);
       if (query.purpose !== undefined) qb = qb.where('purpose', '=', query.purpose);
       if (query.after !== undefined) qb = qb.where(afterCondition(query.after, query.order));
@@ -151,15 +155,7 @@ export function fileRepository(db: Kysely<Database>): FileRepository {
         .orderBy('id', query.order)
         .limit(query.limit + 1)
         .execute();
-      return toPage(rows, query.limit, (r) => ({
-        id: r.id,
-        purpose: r.purpose,
-        filename: r.filename,
-        bytes: r.bytes,
-        createdAtMs: r.created_at_ms,
-        expiresAt: r.expires_at,
-        status: r.status,
-      }));
+      return toPage(rows, query.limit, listedFromRow);
     },
 
     deleteCopy: async (fileId, deploymentId) => {
