@@ -7,7 +7,7 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import { ADMIN_PRINCIPAL, type Principal } from '../principal.js';
 import type { Clock } from '../ports/clock.js';
 import type { KeyRecord, Store, TeamRecord } from '../ports/store.js';
-import { hashKey, sameSecret } from './key-hash.js';
+import { keyDigest, sameDigest } from './key-hash.js';
 
 /** LiteLLM's special model-list values. */
 const ALL_PROXY_MODELS = 'all-proxy-models';
@@ -16,23 +16,28 @@ const ALL_TEAM_MODELS = 'all-team-models';
 const invalidKey = (message: string): GatewayError => new GatewayError('invalid_api_key', message);
 
 export class Authenticator {
+  private readonly masterDigest: Buffer | null;
+
   constructor(
     private readonly store: Store,
     private readonly masterKey: string | null,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.masterDigest = masterKey === null ? null : keyDigest(masterKey);
+  }
 
   get authEnabled(): boolean {
     return this.masterKey !== null;
   }
 
   async authenticate(presented: string | null): Promise<Principal> {
-    if (this.masterKey === null) return ADMIN_PRINCIPAL;
+    if (this.masterDigest === null) return ADMIN_PRINCIPAL;
     if (presented === null || presented === '') {
       throw invalidKey('Missing API key: send it as "Authorization: Bearer <key>".');
     }
-    if (sameSecret(presented, this.masterKey)) return ADMIN_PRINCIPAL;
-    const key = await this.store.keys.get(hashKey(presented));
+    const digest = keyDigest(presented);
+    if (sameDigest(digest, this.masterDigest)) return ADMIN_PRINCIPAL;
+    const key = await this.store.keys.get(digest.toString('hex'));
     if (key === undefined) throw invalidKey('Invalid API key.');
     if (key.expiresAtMs !== null && key.expiresAtMs <= this.clock.now()) throw invalidKey('This API key has expired.');
     const team = key.teamId === null ? undefined : await this.store.teams.get(key.teamId);
