@@ -9,7 +9,7 @@
  * Environment: SIZES=500,5000,50000 (batch sizes; the ratio compares the smallest and largest),
  * API_BASE=<url> (an OpenAI-compatible server runs the lines instead of mock_response),
  * MAX_PARALLEL=<n> (the deployment's max_parallel_requests, default 32),
- * BG_ENTRY=<a build's dist/bin/batchgate.js> (default this checkout's), NODE_ARGS (flags for the
+ * BG_ENTRY=<a build's dist/bin/batchgate.js> (default this checkout's), GATEWAY_NODE_ARGS or NODE_ARGS (flags for the
  * gateway process), DETAIL=1 (anonymous RSS by kind of mapping at the
  * peak), GATEWAY_LOG=<file> (the gateway's stdout per run, with the bench's create and peak
  * marks; add NODE_ARGS=--trace-gc to see its GCs), SNAPSHOT_OVER_MB=<n> (with
@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import OpenAI, { toFile } from 'openai';
+import { gatewayNodeArgs } from './lib.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RUNS = Number(process.argv[2] ?? 3);
@@ -79,7 +80,7 @@ general_settings:
   max_batch_file_size_mb: 1000
 `,
   );
-  const child = spawn(process.execPath, [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), resolve(ROOT, process.env.BG_ENTRY ?? 'dist/bin/batchgate.js'), 'serve', '--config', config, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data')], {
+  const child = spawn(process.execPath, [...gatewayNodeArgs(), ...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), resolve(ROOT, process.env.BG_ENTRY ?? 'dist/bin/batchgate.js'), 'serve', '--config', config, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   // GATEWAY_LOG=<file>: the gateway's stdout (with NODE_ARGS=--trace-gc, its GC events) kept there.

@@ -114,6 +114,9 @@ export async function startFake(nodeArgs = []) {
   return { url, child };
 }
 
+/** GATEWAY_NODE_ARGS: flags for every gateway a bench starts (a V8 setting measured against its absence). */
+export const gatewayNodeArgs = () => (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 /**
  * Starts the built gateway (`dist/bin/batchgate.js serve`, or BG_ENTRY, e.g. the unbundled
  * `dist/cli/main.js` for a profile with file names) with this config text in a fresh temp
@@ -129,8 +132,7 @@ export async function startGateway(configText, { nodeArgs = [], logLevel, tag = 
   // A port chosen here rather than `--port 0`: with a quieter --log-level the "listening" line
   // is not written, so readiness is the liveliness route.
   const port = await freePort();
-  // GATEWAY_NODE_ARGS: flags for every gateway a bench starts (a V8 setting measured against its absence).
-  const args = [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...nodeArgs, resolve(ROOT, entry), 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'data')];
+  const args = [...gatewayNodeArgs(), ...nodeArgs, resolve(ROOT, entry), 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'data')];
   if (logLevel) args.push('--log-level', logLevel);
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', fd, fd], cwd: dir }));
   closeSync(fd);

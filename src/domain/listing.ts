@@ -33,10 +33,18 @@ export interface JsonListPage {
   readonly hasMore: boolean;
 }
 
-export const listEnvelope = <T extends { readonly id: string }>(data: T[], hasMore: boolean): ListEnvelope<T> => ({
-  object: 'list',
-  data,
+/** The envelope's fields after its data: the page's first and last ids, and whether more follow. */
+export const pageEnds = (
+  data: readonly { readonly id: string }[],
+  hasMore: boolean,
+): Pick<ListEnvelope<unknown>, 'first_id' | 'last_id' | 'has_more'> => ({
   first_id: data[0]?.id ?? null,
   last_id: data.at(-1)?.id ?? null,
   has_more: hasMore,
+});
+
+export const listEnvelope = <T extends { readonly id: string }>(data: T[], hasMore: boolean): ListEnvelope<T> => ({
+  object: 'list',
+  data,
+  ...pageEnds(data, hasMore),
 });

@@ -3,13 +3,12 @@
  * of a `ListEnvelope` would give, without parsing the items (`JsonListPage`).
  */
 import type { FastifyReply } from 'fastify';
-import type { JsonListPage } from '../domain/listing.js';
+import { pageEnds, type JsonListPage } from '../domain/listing.js';
 
 export function sendJsonList(reply: FastifyReply, page: JsonListPage): string {
-  const { items } = page;
-  const firstId = JSON.stringify(items[0]?.id ?? null);
-  const lastId = JSON.stringify(items.at(-1)?.id ?? null);
+  // Stringified as `JSON.stringify` of the envelope writes them, in the envelope's order.
+  const ends = JSON.stringify(pageEnds(page.items, page.hasMore)).slice(1, -1);
   // Fastify sends a string as it is; the type says what it is.
   reply.type('application/json; charset=utf-8');
-  return `{"object":"list","data":[${items.map((i) => i.json).join(',')}],"first_id":${firstId},"last_id":${lastId},"has_more":${page.hasMore}}`;
+  return `{"object":"list","data":[${page.items.map((i) => i.json).join(',')}],${ends}}`;
 }

@@ -16,18 +16,19 @@ const ALL_TEAM_MODELS = 'all-team-models';
 const invalidKey = (message: string): GatewayError => new GatewayError('invalid_api_key', message);
 
 export class Authenticator {
+  /** The master key's digest, which is all a request is compared against; null: no auth. */
   private readonly masterDigest: Buffer | null;
 
   constructor(
     private readonly store: Store,
-    private readonly masterKey: string | null,
+    masterKey: string | null,
     private readonly clock: Clock,
   ) {
     this.masterDigest = masterKey === null ? null : keyDigest(masterKey);
   }
 
   get authEnabled(): boolean {
-    return this.masterKey !== null;
+    return this.masterDigest !== null;
   }
 
   async authenticate(presented: string | null): Promise<Principal> {
